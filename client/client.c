@@ -1,0 +1,722 @@
+/* client.c: the client side of the NACCS mail method's SMTP session.
+ *
+ * Runs the sequence of figure 4-3-10 of the NACCS EDI specification: read
+ * 220, HELO, then per message MAIL FROM, RCPT TO, DATA, the dot-stuffed
+ * message and ".", and finally QUIT.  Only the 3-digit reply code is read.
+ * The default action for a code follows the RFC 5321 reply classes, because
+ * the specification's table 4-3-14 is not available.  The expected 2xx or
+ * 3xx continues.  421 means the server is closing, so the connection is
+ * closed.  Other 4xx are temporary and 5xx permanent rejections, which leave
+ * the connection usable.  Any other 2xx or 3xx is a bad reply and closes the
+ * connection, because client and server no longer agree on the state.
+ * A timeout, a lost connection, a reply that is not SMTP and cancellation
+ * close the connection too.  Bytes move through client-io.c.
+ */
+#include "config.h"
+
+#define G_LOG_DOMAIN "naccs-client"
+
+#include <string.h>
+
+#include <glib/gi18n-lib.h>
+
+#include "client-private.h"
+
+/* Read size when sending a file. */
+#define FILE_CHUNK_SIZE (64 * 1024)
+
+typedef enum {
+  STATE_DISCONNECTED,
+  STATE_GREETED,        /* 220 read, no HELO accepted yet */
+  STATE_READY,          /* HELO accepted, no transaction open */
+  STATE_IN_TRANSACTION, /* MAIL accepted, end of data not reached */
+} SessionState;
+
+static const char *const state_names[] = {
+  [STATE_DISCONNECTED] = "disconnected",
+  [STATE_GREETED] = "greeted",
+  [STATE_READY] = "ready",
+  [STATE_IN_TRANSACTION] = "in-transaction",
+};
+
+/* What the client was doing when a connection operation failed. */
+typedef enum {
+  PHASE_SEND,  /* sending a command */
+  PHASE_BODY,  /* sending the message data */
+  PHASE_REPLY, /* waiting for the reply to the step */
+} Phase;
+
+struct _NaccsClient {
+  NaccsClientTimeouts timeouts;
+  GCancellable *cancellable;
+  NaccsConnection *connection;
+  NaccsReplyParser *parser;
+  NaccsClientTraceFunc trace;
+  gpointer trace_data;
+  SessionState state;
+  guint last_reply_code;
+  guint session_id;
+  guint accepted; /* messages that got 250 on this connection */
+  guint failed;   /* messages that did not */
+};
+
+/* Reply codes that continue each step.  RFC 5321 section 4.2.2 allows 251
+ * ("user not local; will forward") for RCPT TO. */
+static const guint expected_codes[][2] = {
+  [NACCS_CLIENT_STEP_CONNECT] = { 0, 0 },
+  [NACCS_CLIENT_STEP_GREETING] = { 220, 0 },
+  [NACCS_CLIENT_STEP_HELO] = { 250, 0 },
+  [NACCS_CLIENT_STEP_MAIL] = { 250, 0 },
+  [NACCS_CLIENT_STEP_RCPT] = { 250, 251 },
+  [NACCS_CLIENT_STEP_DATA] = { 354, 0 },
+  [NACCS_CLIENT_STEP_DATA_END] = { 250, 0 },
+  [NACCS_CLIENT_STEP_RSET] = { 250, 0 },
+  [NACCS_CLIENT_STEP_QUIT] = { 221, 0 },
+};
+
+void
+naccs_client_timeouts_init_default (NaccsClientTimeouts *timeouts)
+{
+  g_return_if_fail (timeouts != NULL);
+
+  timeouts->connect_ms = 30 * 1000;
+  timeouts->greeting_ms = 300 * 1000;
+  timeouts->reply_ms = 300 * 1000;
+  timeouts->data_end_ms = 600 * 1000;
+}
+
+static void
+trace_line (NaccsClient *client, gboolean outgoing, const char *line)
+{
+  if (client->trace != NULL)
+    client->trace (outgoing, line, client->trace_data);
+}
+
+static void
+on_reply_line (const char *line, gpointer user_data)
+{
+  trace_line (user_data, FALSE, line);
+}
+
+NaccsClient *
+naccs_client_new (const NaccsClientTimeouts *timeouts,
+                  GCancellable *cancellable)
+{
+  static gint next_session_id = 1;
+  NaccsClient *client = g_new0 (NaccsClient, 1);
+
+  if (timeouts != NULL)
+    client->timeouts = *timeouts;
+  else
+    naccs_client_timeouts_init_default (&client->timeouts);
+  client->cancellable = cancellable ? g_object_ref (cancellable) : NULL;
+  client->parser = naccs_reply_parser_new ();
+  naccs_reply_parser_set_line_func (client->parser, on_reply_line, client);
+  client->session_id = (guint) g_atomic_int_add (&next_session_id, 1);
+  return client;
+}
+
+void
+naccs_client_free (NaccsClient *client)
+{
+  if (client == NULL)
+    return;
+
+  naccs_client_close (client);
+  naccs_reply_parser_free (client->parser);
+  g_clear_object (&client->cancellable);
+  g_free (client);
+}
+
+void
+naccs_client_set_trace (NaccsClient *client, NaccsClientTraceFunc func,
+                        gpointer user_data)
+{
+  g_return_if_fail (client != NULL);
+
+  client->trace = func;
+  client->trace_data = user_data;
+}
+
+static void
+set_state (NaccsClient *client, SessionState state)
+{
+  if (client->state == state)
+    return;
+
+  g_debug ("session=%u event=state %s -> %s", client->session_id,
+           state_names[client->state], state_names[state]);
+  client->state = state;
+}
+
+void
+naccs_client_close (NaccsClient *client)
+{
+  g_return_if_fail (client != NULL);
+
+  if (client->connection == NULL)
+    return;
+
+  g_info ("session=%u event=disconnected peer=%s accepted=%u failed=%u",
+          client->session_id, naccs_connection_get_peer (client->connection),
+          client->accepted, client->failed);
+  g_clear_pointer (&client->connection, naccs_connection_free);
+  naccs_reply_parser_reset (client->parser);
+  set_state (client, STATE_DISCONNECTED);
+}
+
+gboolean
+naccs_client_is_connected (NaccsClient *client)
+{
+  g_return_val_if_fail (client != NULL, FALSE);
+
+  return client->connection != NULL;
+}
+
+guint
+naccs_client_get_last_reply_code (NaccsClient *client)
+{
+  g_return_val_if_fail (client != NULL, 0);
+
+  return client->last_reply_code;
+}
+
+static const char *
+peer_of (NaccsClient *client)
+{
+  return naccs_connection_get_peer (client->connection);
+}
+
+static void
+log_error (NaccsClient *client, NaccsClientStep step, const GError *error)
+{
+  g_info ("session=%u event=error step=\"%s\" code=%d reply=%u error=\"%s\"",
+          client->session_id, naccs_client_step_name (step), error->code,
+          naccs_client_error_get_reply_code (error), error->message);
+}
+
+/* Turns a failed connection operation into the caller's error and closes
+ * the connection, which is no longer in a known state. */
+static gboolean
+fail_io (NaccsClient *client, NaccsClientStep step, Phase phase,
+         const NaccsIoResult *result, GError **error)
+{
+  g_autoptr (GError) local_error = NULL;
+  const char *step_name = naccs_client_step_name (step);
+  const char *peer = peer_of (client);
+  const char *cause = result->cause ? result->cause->message
+                                    : _("closed by the server");
+
+  switch (result->status)
+    {
+    case NACCS_IO_TIMED_OUT:
+      if (phase == PHASE_REPLY)
+        naccs_error_set (&local_error, NACCS_CLIENT_ERROR_TIMED_OUT, 0,
+                         _("timed out after %u ms waiting for the reply to "
+                           "%s from %s; connection closed"),
+                         (guint) result->waited_ms, step_name, peer);
+      else if (phase == PHASE_BODY)
+        naccs_error_set (&local_error, NACCS_CLIENT_ERROR_TIMED_OUT, 0,
+                         _("timed out after %u ms sending the message data "
+                           "to %s; connection closed"),
+                         (guint) result->waited_ms, peer);
+      else
+        naccs_error_set (&local_error, NACCS_CLIENT_ERROR_TIMED_OUT, 0,
+                         _("timed out after %u ms sending %s to %s; "
+                           "connection closed"),
+                         (guint) result->waited_ms, step_name, peer);
+      break;
+
+    case NACCS_IO_CANCELLED:
+      naccs_error_set (&local_error, NACCS_CLIENT_ERROR_CANCELLED, 0,
+                       _("%s to %s cancelled; connection closed"),
+                       step_name, peer);
+      break;
+
+    case NACCS_IO_INVALID:
+      naccs_error_set (&local_error, NACCS_CLIENT_ERROR_BAD_REPLY, 0,
+                       _("server %s sent an invalid reply to %s: %s; "
+                         "connection closed"), peer, step_name, cause);
+      break;
+
+    case NACCS_IO_CLOSED:
+    case NACCS_IO_FAILED:
+    case NACCS_IO_OK:
+    default:
+      if (step == NACCS_CLIENT_STEP_DATA_END && phase == PHASE_REPLY)
+        naccs_error_set (&local_error, NACCS_CLIENT_ERROR_OUTCOME_UNKNOWN, 0,
+                         _("connection to %s lost after the end of data, "
+                           "before the reply (%s): the message may or may "
+                           "not have been accepted; check before resending"),
+                         peer, cause);
+      else if (phase == PHASE_BODY)
+        naccs_error_set (&local_error, NACCS_CLIENT_ERROR_CONNECTION_LOST, 0,
+                         _("connection to %s lost while sending the message "
+                           "data: %s"), peer, cause);
+      else
+        naccs_error_set (&local_error, NACCS_CLIENT_ERROR_CONNECTION_LOST, 0,
+                         _("connection to %s lost during %s: %s"),
+                         peer, step_name, cause);
+      break;
+    }
+
+  log_error (client, step, local_error);
+  naccs_client_close (client);
+  g_propagate_error (error, g_steal_pointer (&local_error));
+  return FALSE;
+}
+
+static gboolean
+is_expected (NaccsClientStep step, guint code)
+{
+  return code == expected_codes[step][0] || code == expected_codes[step][1];
+}
+
+/* Maps a complete reply to success or the caller's error. */
+static gboolean
+check_reply (NaccsClient *client, NaccsClientStep step, guint code,
+             GError **error)
+{
+  g_autoptr (GError) local_error = NULL;
+  const char *step_name = naccs_client_step_name (step);
+  const char *peer = peer_of (client);
+
+  if (is_expected (step, code))
+    return TRUE;
+
+  if (code == 421)
+    naccs_error_set (&local_error, NACCS_CLIENT_ERROR_SERVICE_CLOSING, code,
+                     _("server %s is closing the connection (reply code %u "
+                       "to %s): reconnect later"), peer, code, step_name);
+  else if (code >= 400 && code < 500)
+    naccs_error_set (&local_error, NACCS_CLIENT_ERROR_REJECTED_TEMPORARY, code,
+                     _("server %s rejected %s temporarily with reply code "
+                       "%u: reset and retry later"), peer, step_name, code);
+  else if (code >= 500)
+    naccs_error_set (&local_error, NACCS_CLIENT_ERROR_REJECTED_PERMANENT, code,
+                     _("server %s rejected %s permanently with reply code "
+                       "%u: do not resend it unchanged"), peer, step_name,
+                     code);
+  else
+    naccs_error_set (&local_error, NACCS_CLIENT_ERROR_BAD_REPLY, code,
+                     _("server %s sent unexpected reply code %u to %s; "
+                       "connection closed"), peer, code, step_name);
+
+  log_error (client, step, local_error);
+  if (local_error->code == NACCS_CLIENT_ERROR_SERVICE_CLOSING
+      || local_error->code == NACCS_CLIENT_ERROR_BAD_REPLY)
+    naccs_client_close (client);
+  g_propagate_error (error, g_steal_pointer (&local_error));
+  return FALSE;
+}
+
+/* Reads the reply to @step and checks its code. */
+static gboolean
+read_reply (NaccsClient *client, NaccsClientStep step, guint timeout_ms,
+            GError **error)
+{
+  NaccsIoResult result = { 0 };
+  guint code = 0;
+
+  if (!naccs_connection_read_reply (client->connection, client->parser,
+                                    timeout_ms, &code, &result))
+    {
+      fail_io (client, step, PHASE_REPLY, &result, error);
+      naccs_io_result_clear (&result);
+      return FALSE;
+    }
+
+  client->last_reply_code = code;
+  g_debug ("session=%u event=reply step=\"%s\" code=%u", client->session_id,
+           naccs_client_step_name (step), code);
+  return check_reply (client, step, code, error);
+}
+
+/* Sends @line and CRLF, then reads and checks the reply to @step. */
+static gboolean
+run_command (NaccsClient *client, NaccsClientStep step, const char *line,
+             GError **error)
+{
+  NaccsIoResult result = { 0 };
+  guint timeout_ms = client->timeouts.reply_ms;
+
+  trace_line (client, TRUE, line);
+  g_debug ("session=%u event=command line=\"%s\"", client->session_id, line);
+
+  if (!naccs_connection_write (client->connection, (const guint8 *) line,
+                               strlen (line), timeout_ms, &result)
+      || !naccs_connection_write (client->connection, (const guint8 *) "\r\n",
+                                  2, timeout_ms, &result)
+      || !naccs_connection_flush (client->connection, timeout_ms, &result))
+    {
+      fail_io (client, step, PHASE_SEND, &result, error);
+      naccs_io_result_clear (&result);
+      return FALSE;
+    }
+
+  return read_reply (client, step, timeout_ms, error);
+}
+
+/* Fails with NACCS_CLIENT_ERROR_STATE unless the session is in one of the
+ * states of @allowed, a bit mask of (1 << SessionState). */
+static gboolean
+require_state (NaccsClient *client, guint allowed, const char *call,
+               GError **error)
+{
+  if (allowed & (1u << client->state))
+    return TRUE;
+
+  if (client->state == STATE_DISCONNECTED)
+    naccs_error_set (error, NACCS_CLIENT_ERROR_STATE, 0,
+                     _("%s needs an open connection: connect first"), call);
+  else if (client->state == STATE_GREETED)
+    naccs_error_set (error, NACCS_CLIENT_ERROR_STATE, 0,
+                     _("%s needs an accepted HELO: send HELO first"), call);
+  else if (client->state == STATE_IN_TRANSACTION)
+    naccs_error_set (error, NACCS_CLIENT_ERROR_STATE, 0,
+                     _("%s is not allowed while a failed transaction is "
+                       "open: send RSET first"), call);
+  else
+    naccs_error_set (error, NACCS_CLIENT_ERROR_STATE, 0,
+                     _("%s is not allowed on an open connection: close or "
+                       "quit first"), call);
+  return FALSE;
+}
+
+#define CONNECTED_STATES                                                      \
+  ((1u << STATE_GREETED) | (1u << STATE_READY) | (1u << STATE_IN_TRANSACTION))
+
+static gboolean
+fail_open (NaccsClient *client, const char *host, guint16 port,
+           gboolean resolve_failed, const NaccsIoResult *result,
+           GError **error)
+{
+  const char *cause = result->cause ? result->cause->message : "";
+
+  if (resolve_failed)
+    naccs_error_set (error, NACCS_CLIENT_ERROR_RESOLVE, 0,
+                     _("cannot resolve host \"%s\": %s"), host, cause);
+  else if (result->status == NACCS_IO_TIMED_OUT)
+    naccs_error_set (error, NACCS_CLIENT_ERROR_TIMED_OUT, 0,
+                     _("timed out after %u ms connecting to %s port %u"),
+                     (guint) result->waited_ms, host, port);
+  else if (result->status == NACCS_IO_CANCELLED)
+    naccs_error_set (error, NACCS_CLIENT_ERROR_CANCELLED, 0,
+                     _("connecting to %s port %u cancelled"), host, port);
+  else
+    naccs_error_set (error, NACCS_CLIENT_ERROR_CONNECT, 0,
+                     _("cannot connect to %s port %u: %s"), host, port,
+                     cause);
+
+  g_info ("session=%u event=connect-failed host=%s port=%u error=\"%s\"",
+          client->session_id, host, port, (*error)->message);
+  return FALSE;
+}
+
+gboolean
+naccs_client_connect (NaccsClient *client, const char *host, guint16 port,
+                      GError **error)
+{
+  g_autofree char *bare_host = NULL;
+  NaccsIoResult result = { 0 };
+  gboolean resolve_failed = FALSE;
+  gboolean ok;
+
+  g_return_val_if_fail (client != NULL, FALSE);
+  g_return_val_if_fail (host != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!require_state (client, 1u << STATE_DISCONNECTED, "connect", error))
+    return FALSE;
+
+  /* Accept "[::1]" as well as "::1", as URLs write IPv6 literals. */
+  bare_host = g_strdup (host);
+  if (bare_host[0] == '[' && g_str_has_suffix (bare_host, "]"))
+    {
+      bare_host[strlen (bare_host) - 1] = '\0';
+      memmove (bare_host, bare_host + 1, strlen (bare_host));
+    }
+
+  g_info ("session=%u event=connect host=%s port=%u", client->session_id,
+          bare_host, port);
+  client->accepted = 0;
+  client->failed = 0;
+  client->connection = naccs_connection_open (bare_host, port,
+                                              client->timeouts.connect_ms,
+                                              client->cancellable,
+                                              client->session_id,
+                                              &resolve_failed, &result);
+  if (client->connection == NULL)
+    {
+      GError *local_error = NULL;
+
+      fail_open (client, bare_host, port, resolve_failed, &result,
+                 &local_error);
+      naccs_io_result_clear (&result);
+      g_propagate_error (error, local_error);
+      return FALSE;
+    }
+
+  set_state (client, STATE_GREETED);
+  ok = read_reply (client, NACCS_CLIENT_STEP_GREETING,
+                   client->timeouts.greeting_ms, error);
+  /* A refusing greeting leaves nothing to do on this connection.
+   * NOTE: RFC 5321 section 3.1 lets a client send QUIT after a 554
+   * greeting; this client closes at once instead. */
+  if (!ok)
+    naccs_client_close (client);
+  return ok;
+}
+
+gboolean
+naccs_client_helo (NaccsClient *client, const char *domain, GError **error)
+{
+  g_autofree char *line = NULL;
+
+  g_return_val_if_fail (client != NULL, FALSE);
+  g_return_val_if_fail (domain != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!require_state (client, (1u << STATE_GREETED) | (1u << STATE_READY),
+                      "HELO", error))
+    return FALSE;
+
+  line = g_strdup_printf ("HELO %s", domain);
+  if (!run_command (client, NACCS_CLIENT_STEP_HELO, line, error))
+    return FALSE;
+
+  set_state (client, STATE_READY);
+  return TRUE;
+}
+
+/* Sends MAIL FROM, RCPT TO and DATA, up to the 354 reply. */
+static gboolean
+begin_transaction (NaccsClient *client, const char *from, const char *to,
+                   GError **error)
+{
+  g_autofree char *mail = g_strdup_printf ("MAIL FROM:<%s>", from);
+  g_autofree char *rcpt = g_strdup_printf ("RCPT TO:<%s>", to);
+
+  if (!run_command (client, NACCS_CLIENT_STEP_MAIL, mail, error))
+    return FALSE;
+  set_state (client, STATE_IN_TRANSACTION);
+
+  return run_command (client, NACCS_CLIENT_STEP_RCPT, rcpt, error)
+         && run_command (client, NACCS_CLIENT_STEP_DATA, "DATA", error);
+}
+
+typedef struct {
+  NaccsClient *client;
+  guint64 octets; /* message octets fed, before dot-stuffing */
+} BodyWriter;
+
+/* Sends message data.  A send that stalls times out after reply_ms, because
+ * NaccsClientTimeouts has no separate limit for data blocks (RFC 5321
+ * section 4.5.3.2.5 suggests 3 minutes for one). */
+static gboolean
+write_body (const guint8 *data, gsize len, gpointer user_data, GError **error)
+{
+  BodyWriter *writer = user_data;
+  NaccsClient *client = writer->client;
+  NaccsIoResult result = { 0 };
+
+  if (naccs_connection_write (client->connection, data, len,
+                              client->timeouts.reply_ms, &result))
+    return TRUE;
+
+  fail_io (client, NACCS_CLIENT_STEP_DATA_END, PHASE_BODY, &result, error);
+  naccs_io_result_clear (&result);
+  return FALSE;
+}
+
+static gboolean
+feed_body (BodyWriter *writer, NaccsClientDotEncoder *encoder,
+           const guint8 *data, gsize len, GError **error)
+{
+  writer->octets += len;
+  return naccs_client_dot_encoder_feed (encoder, data, len, write_body,
+                                        writer, error);
+}
+
+/* Ends the message with ".", sends what is buffered and reads the reply to
+ * the end of data, which ends the transaction whatever its code. */
+static gboolean
+end_data (BodyWriter *writer, NaccsClientDotEncoder *encoder, GError **error)
+{
+  NaccsClient *client = writer->client;
+  NaccsIoResult result = { 0 };
+  g_autofree char *summary = NULL;
+  gboolean ok;
+
+  if (!naccs_client_dot_encoder_finish (encoder, write_body, writer, error))
+    return FALSE;
+
+  summary = g_strdup_printf (_("[message data: %llu octets]"),
+                             (unsigned long long) writer->octets);
+  trace_line (client, TRUE, summary);
+  trace_line (client, TRUE, ".");
+
+  if (!naccs_connection_flush (client->connection, client->timeouts.reply_ms,
+                               &result))
+    {
+      fail_io (client, NACCS_CLIENT_STEP_DATA_END, PHASE_BODY, &result, error);
+      naccs_io_result_clear (&result);
+      return FALSE;
+    }
+
+  ok = read_reply (client, NACCS_CLIENT_STEP_DATA_END,
+                   client->timeouts.data_end_ms, error);
+  if (client->state == STATE_IN_TRANSACTION)
+    set_state (client, STATE_READY);
+
+  if (ok)
+    {
+      client->accepted++;
+      g_info ("session=%u event=accepted octets=%" G_GUINT64_FORMAT,
+              client->session_id, writer->octets);
+    }
+  return ok;
+}
+
+static gboolean
+check_send_allowed (NaccsClient *client, GError **error)
+{
+  return require_state (client, 1u << STATE_READY, "sending a message",
+                        error);
+}
+
+gboolean
+naccs_client_send_message (NaccsClient *client, const char *from,
+                           const char *to, GBytes *message, GError **error)
+{
+  BodyWriter writer = { client, 0 };
+  NaccsClientDotEncoder encoder;
+  const guint8 *data;
+  gsize len;
+
+  g_return_val_if_fail (client != NULL, FALSE);
+  g_return_val_if_fail (from != NULL && to != NULL, FALSE);
+  g_return_val_if_fail (message != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!check_send_allowed (client, error)
+      || !naccs_client_validate_message (message, error))
+    return FALSE;
+
+  if (!begin_transaction (client, from, to, error))
+    {
+      client->failed++;
+      return FALSE;
+    }
+
+  data = g_bytes_get_data (message, &len);
+  naccs_client_dot_encoder_init (&encoder);
+  if (!feed_body (&writer, &encoder, data, len, error)
+      || !end_data (&writer, &encoder, error))
+    {
+      client->failed++;
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Streams @stream through the encoder.  A read error closes the connection,
+ * because SMTP cannot abort DATA and a partial message must not be taken for
+ * a whole one. */
+static gboolean
+stream_file (BodyWriter *writer, NaccsClientDotEncoder *encoder,
+             GFile *file, GInputStream *stream, GError **error)
+{
+  g_autofree guint8 *buffer = g_malloc (FILE_CHUNK_SIZE);
+
+  for (;;)
+    {
+      g_autoptr (GError) read_error = NULL;
+      gssize got = g_input_stream_read (stream, buffer, FILE_CHUNK_SIZE,
+                                        writer->client->cancellable,
+                                        &read_error);
+
+      if (got == 0)
+        return TRUE;
+      if (got < 0)
+        {
+          naccs_error_set_file (error, file, read_error);
+          naccs_client_close (writer->client);
+          return FALSE;
+        }
+      if (!feed_body (writer, encoder, buffer, (gsize) got, error))
+        return FALSE;
+    }
+}
+
+gboolean
+naccs_client_send_file (NaccsClient *client, const char *from, const char *to,
+                        GFile *file, GError **error)
+{
+  g_autoptr (GFileInputStream) stream = NULL;
+  g_autoptr (GError) open_error = NULL;
+  BodyWriter writer = { client, 0 };
+  NaccsClientDotEncoder encoder;
+
+  g_return_val_if_fail (client != NULL, FALSE);
+  g_return_val_if_fail (from != NULL && to != NULL, FALSE);
+  g_return_val_if_fail (G_IS_FILE (file), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!check_send_allowed (client, error)
+      || !naccs_client_validate_file (file, error))
+    return FALSE;
+
+  /* Open before MAIL FROM, so a file that vanished puts nothing on the wire.
+   * NOTE: a file changed between the check and this read is sent as it is
+   * now, unchecked. */
+  stream = g_file_read (file, client->cancellable, &open_error);
+  if (stream == NULL)
+    {
+      naccs_error_set_file (error, file, open_error);
+      return FALSE;
+    }
+
+  naccs_client_dot_encoder_init (&encoder);
+  if (!begin_transaction (client, from, to, error)
+      || !stream_file (&writer, &encoder, file, G_INPUT_STREAM (stream), error)
+      || !end_data (&writer, &encoder, error))
+    {
+      client->failed++;
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+naccs_client_rset (NaccsClient *client, GError **error)
+{
+  g_return_val_if_fail (client != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!require_state (client, CONNECTED_STATES, "RSET", error))
+    return FALSE;
+  if (!run_command (client, NACCS_CLIENT_STEP_RSET, "RSET", error))
+    return FALSE;
+
+  if (client->state == STATE_IN_TRANSACTION)
+    set_state (client, STATE_READY);
+  return TRUE;
+}
+
+gboolean
+naccs_client_quit (NaccsClient *client, GError **error)
+{
+  gboolean ok;
+
+  g_return_val_if_fail (client != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!require_state (client, CONNECTED_STATES, "QUIT", error))
+    return FALSE;
+
+  /* Whatever the reply, the session is over. */
+  ok = run_command (client, NACCS_CLIENT_STEP_QUIT, "QUIT", error);
+  naccs_client_close (client);
+  return ok;
+}
