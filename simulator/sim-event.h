@@ -47,7 +47,8 @@ typedef struct {
   guint line_count;      /* lines in the message as received */
   guint max_line_octets; /* longest line, CRLF included, as received */
   guint first_long_line; /* 1-based number of the first line over 1000
-                            octets with its CRLF, 0 if none */
+                            octets with its CRLF, 0 if none; a dummy dot
+                            is not counted (RFC 5321 4.5.3.1.6) */
   guint first_bare_line; /* 1-based number of the first line holding a bare
                             CR or LF, 0 if none */
   guint dot_lines;       /* lines that began with "." as received */
@@ -89,5 +90,13 @@ NaccsSimAction *naccs_sim_action_new (void);
 NaccsSimAction *naccs_sim_action_copy (const NaccsSimAction *action);
 void naccs_sim_action_free (NaccsSimAction *action);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NaccsSimAction, naccs_sim_action_free)
+
+/* Escapes @len bytes for NaccsSimEvent.text and transcripts: printable
+ * ASCII other than the backslash is kept, every other byte becomes \xHH
+ * (upper-case hex).  Returns a new string. */
+char *naccs_sim_escape (const void *bytes, gsize len);
+
+/* Appends the escaped form of @len bytes to @out, as naccs_sim_escape(). */
+void naccs_sim_escape_append (GString *out, const void *bytes, gsize len);
 
 G_END_DECLS

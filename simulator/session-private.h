@@ -1,0 +1,149 @@
+/* session-private.h: the session record shared by session.c (life cycle,
+ * events, timers), session-input.c, session-reply.c, session-commands.c
+ * (the SMTP state machine) and session-message.c.  Nothing else includes
+ * it. */
+#pragma once
+
+#include "dot-decoder.h"
+#include "reply-writer.h"
+#include "session.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+  NACCS_SIM_STATE_GREETING,   /* the greeting is not out yet */
+  NACCS_SIM_STATE_NO_SERVICE, /* the greeting was not 2xx: only QUIT works */
+  NACCS_SIM_STATE_READY,      /* greeting sent: HELO expected */
+  NACCS_SIM_STATE_HELO,       /* after HELO, RSET or a message: MAIL */
+  NACCS_SIM_STATE_MAIL,       /* after MAIL: RCPT expected */
+  NACCS_SIM_STATE_RCPT,       /* a recipient accepted: RCPT or DATA */
+  NACCS_SIM_STATE_DATA,       /* receiving a message */
+  NACCS_SIM_STATE_SILENT,     /* a scenario silenced the center */
+  NACCS_SIM_STATE_CLOSED,
+} NaccsSimSessionState;
+
+#define NACCS_SIM_N_TRIGGERS (NACCS_SIM_TRIGGER_IDLE + 1)
+
+/* When the bytes up to an input offset arrived. */
+typedef struct {
+  guint64 end;     /* absolute input offset just past the bytes of a read */
+  gint64 at_us;    /* since connect */
+  guint64 read_seq;
+} NaccsSimReadMark;
+
+struct _NaccsSimSession {
+  NaccsSimSessionEnv env;
+  guint id;
+  guint connection_index;
+  char *name;                  /* "s000001" */
+  char *peer;                  /* "127.0.0.1:40000" */
+  GSocket *socket;
+  GSource *read_source;        /* NULL while input is paused */
+  GSource *deadline;           /* idle and command timeouts */
+  NaccsSimReplyWriter *writer;
+  NaccsSimTranscript *transcript; /* nullable */
+  GPtrArray *events;           /* nullable: kept only for the end hook */
+  GPtrArray *unkept;           /* without an event list: the events of the
+                                  current callback, dropped at the next */
+  gint64 connect_us;           /* monotonic time of the accept */
+  NaccsSimSessionState state;
+  gboolean closed;
+  gboolean processing;         /* inside process_input(); no reentry */
+
+  /* Input not yet handled is buf[start, len); buf[0] is at absolute
+   * offset buf_abs of the connection's input. */
+  guint8 *buf;
+  gsize cap;
+  gsize start;
+  gsize len;
+  guint64 buf_abs;
+  GArray *marks;               /* NaccsSimReadMark, oldest first */
+  guint64 read_seq;            /* reads that returned bytes */
+  gint64 last_read_us;
+  gint64 partial_since_us;     /* first byte of an incomplete command line,
+                                  -1 when none */
+  gboolean discarding;         /* skipping a command line over the limit */
+  guint64 discard_octets;
+  char *discard_text;          /* escaped start of that line */
+
+  /* The reply being written and the one before it. */
+  GBytes *reply_bytes;
+  guint reply_code;
+  NaccsSimAfter reply_after;
+  gboolean reply_after_scripted;
+  guint64 reply_done_seq;      /* read_seq when the last reply was out */
+  gint64 reply_done_us;
+
+  GHashTable *verb_counts;     /* upper-case verb -> count, lazily made */
+  guint trigger_counts[NACCS_SIM_N_TRIGGERS];
+
+  NaccsSimDotDecoder decoder;
+  GByteArray *message;         /* decoded message; NULL outside DATA */
+  guint message_seq;
+  guint messages_accepted;
+  guint commands;
+  guint64 octets_in;
+};
+
+/* session.c */
+gint64 naccs_sim_session_now (const NaccsSimSession *session);
+void naccs_sim_session_set_state (NaccsSimSession *session,
+                                  NaccsSimSessionState state);
+const char *naccs_sim_session_state_name (NaccsSimSessionState state);
+NaccsSimEvent *naccs_sim_session_record (NaccsSimSession *session,
+                                         NaccsSimEventKind kind,
+                                         gint64 at_us,
+                                         char *text,
+                                         guint reply_code);
+void naccs_sim_session_transcribe (NaccsSimSession *session,
+                                   const NaccsSimEvent *event);
+void naccs_sim_session_drop_unkept_events (NaccsSimSession *session);
+void naccs_sim_session_update_deadline (NaccsSimSession *session);
+void naccs_sim_session_close_with (NaccsSimSession *session,
+                                   NaccsSimEventKind kind,
+                                   const char *text,
+                                   gboolean reset);
+
+/* session-input.c */
+void naccs_sim_session_process_input (NaccsSimSession *session);
+void naccs_sim_session_resume_reading (NaccsSimSession *session);
+void naccs_sim_session_begin_message (NaccsSimSession *session);
+void naccs_sim_session_finish_message_input (NaccsSimSession *session);
+
+/* session-reply.c */
+NaccsSimAction *naccs_sim_session_ask_rule (NaccsSimSession *session,
+                                            NaccsSimTrigger trigger,
+                                            const char *verb,
+                                            const char *argument);
+guint naccs_sim_action_reply_code (const NaccsSimAction *action,
+                                   guint default_code);
+guint naccs_sim_session_reply_action (NaccsSimSession *session,
+                                      const NaccsSimAction *action,
+                                      guint default_code,
+                                      const char *default_text);
+guint naccs_sim_session_respond (NaccsSimSession *session,
+                                 NaccsSimTrigger trigger,
+                                 const char *verb,
+                                 const char *argument,
+                                 guint default_code,
+                                 const char *default_text);
+void naccs_sim_session_reply_written (gpointer user_data, gboolean ok);
+
+/* session-commands.c */
+void naccs_sim_session_greet (NaccsSimSession *session, gboolean turn_away);
+void naccs_sim_session_handle_line (NaccsSimSession *session,
+                                    const guint8 *line,
+                                    gsize len,
+                                    gint64 at_us,
+                                    gboolean early);
+void naccs_sim_session_handle_long_line (NaccsSimSession *session,
+                                         const char *escaped_start,
+                                         guint64 octets,
+                                         gint64 at_us,
+                                         gboolean early);
+void naccs_sim_session_handle_idle (NaccsSimSession *session);
+
+/* session-message.c */
+void naccs_sim_session_handle_message_end (NaccsSimSession *session);
+
+G_END_DECLS
