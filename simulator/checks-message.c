@@ -411,21 +411,17 @@ checks_msg_count (const NaccsSimCheckContext *context)
 
 /* ---- MSG-LINE-LENGTH and MSG-CRLF ---- */
 
-/* LIMIT events carry an English description; one that names a line is
- * the center refusing an overlong line.  After a MESSAGE that already
- * reports its long line the LIMIT only repeats it. */
+/* A LIMIT event with an octet count is a command line the center found too
+ * long.  Only a line over the 1000 octets of RFC 5321 breaks the rule: a
+ * center configured with a lower limit may refuse a legal line, and long
+ * lines inside a message are judged from its MESSAGE event. */
 static gboolean
 is_line_limit (GPtrArray *events, guint index)
 {
   const NaccsSimEvent *event = g_ptr_array_index (events, index);
-  const NaccsSimEvent *before = index > 0
-                                ? g_ptr_array_index (events, index - 1) : NULL;
 
-  if (event->kind != NACCS_SIM_EVENT_LIMIT || event->text == NULL
-      || strstr (event->text, "line") == NULL)
-    return FALSE;
-  return before == NULL || before->kind != NACCS_SIM_EVENT_MESSAGE
-         || before->first_long_line == 0;
+  return event->kind == NACCS_SIM_EVENT_LIMIT
+         && event->max_line_octets > 1000;
 }
 
 static void

@@ -364,16 +364,20 @@ naccs_sim_session_handle_long_line (NaccsSimSession *session,
                                     gboolean early)
 {
   guint limit = session->env.config->max_line_length;
+  NaccsSimEvent *event;
 
   record_line_in (session, g_strdup (escaped_start), at_us, early);
   g_warning ("session=%s event=limit limit=line-length octets=%"
              G_GUINT64_FORMAT " max=%u", session->name, octets, limit);
-  naccs_sim_session_record (session, NACCS_SIM_EVENT_LIMIT,
-                            naccs_sim_session_now (session),
-                            g_strdup_printf ("line too long: %" G_GUINT64_FORMAT
-                                             " octets, maximum %u; the "
-                                             "command line shows its start",
-                                             octets, limit), 0);
+  event = naccs_sim_session_record (session, NACCS_SIM_EVENT_LIMIT,
+                                    naccs_sim_session_now (session),
+                                    g_strdup_printf ("line too long: %"
+                                                     G_GUINT64_FORMAT
+                                                     " octets, maximum %u; "
+                                                     "the command line "
+                                                     "shows its start",
+                                                     octets, limit), 0);
+  event->max_line_octets = (guint) MIN (octets, G_MAXUINT);
   if (session->state == NACCS_SIM_STATE_SILENT)
     return;
   naccs_sim_session_respond (session, NACCS_SIM_TRIGGER_LONG_LINE, NULL,

@@ -45,7 +45,8 @@ typedef struct {
                             the session keeps bodies (scenario runs) */
   char *spool_path;      /* nullable: where the message was spooled */
   guint line_count;      /* lines in the message as received */
-  guint max_line_octets; /* longest line, CRLF included, as received */
+  guint max_line_octets; /* longest line, CRLF included, as received;
+                            LIMIT of a command line: that line's octets */
   guint first_long_line; /* 1-based number of the first line over 1000
                             octets with its CRLF, 0 if none; a dummy dot
                             is not counted (RFC 5321 4.5.3.1.6) */

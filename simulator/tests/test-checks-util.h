@@ -127,6 +127,10 @@ test_event_parse (const char *line, guint *message_seq)
     {
       event->kind = NACCS_SIM_EVENT_LIMIT;
       event->text = g_strdup (what + 6);
+      /* As the session does, a long command line carries its octets. */
+      if (g_str_has_prefix (event->text, "line too long: "))
+        event->max_line_octets = (guint) g_ascii_strtoull (event->text + 15,
+                                                           NULL, 10);
     }
   else if (g_str_has_prefix (what, "after-close "))
     {

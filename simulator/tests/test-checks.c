@@ -390,6 +390,11 @@ static const CheckCase line_length_cases[] = {
             "4 limit line too long: 2000 octets, maximum 1000",
             "5 < 500 line too long", "6 > QUIT", "7 < 221 Bye", "8 closed"),
     FAIL, "line too long: 2000 octets", "line-length limit", 1 },
+  { "legal line over center limit", "MSG-LINE-LENGTH",
+    SCRIPT (OPEN, "4 > MAIL FROM:<xxxx",
+            "4 limit line too long: 1000 octets, maximum 999",
+            "5 < 500 line too long", "6 > QUIT", "7 < 221 Bye", "8 closed"),
+    NA, NULL, NULL, 1 },
   { "no message", "MSG-LINE-LENGTH", AFTER_GREETING ("HELO user.example.jp"),
     NA, NULL, NULL, 1 },
 };
