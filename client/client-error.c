@@ -81,6 +81,26 @@ static const char *const step_names[] = {
   [NACCS_CLIENT_STEP_QUIT] = "QUIT",
 };
 
+static const char *const step_keys[] = {
+  [NACCS_CLIENT_STEP_CONNECT] = "connect",
+  [NACCS_CLIENT_STEP_GREETING] = "greeting",
+  [NACCS_CLIENT_STEP_HELO] = "helo",
+  [NACCS_CLIENT_STEP_MAIL] = "mail",
+  [NACCS_CLIENT_STEP_RCPT] = "rcpt",
+  [NACCS_CLIENT_STEP_DATA] = "data",
+  [NACCS_CLIENT_STEP_DATA_END] = "data-end",
+  [NACCS_CLIENT_STEP_RSET] = "rset",
+  [NACCS_CLIENT_STEP_QUIT] = "quit",
+};
+
+const char *
+naccs_client_step_to_string (NaccsClientStep step)
+{
+  g_return_val_if_fail ((guint) step < G_N_ELEMENTS (step_keys), "?");
+
+  return step_keys[step];
+}
+
 const char *
 naccs_client_step_name (NaccsClientStep step)
 {

@@ -33,6 +33,55 @@ gboolean naccs_message_check_feed (NaccsMessageCheck *check,
                                    GError **error);
 gboolean naccs_message_check_finish (NaccsMessageCheck *check, GError **error);
 
+/* Action tables (action-table.c, action-table-yaml.c).  Sections are
+ * indexed by NaccsClientStep, plus one for the "default" section.  Each slot
+ * holds a NaccsClientAction, or -1 when no entry covers it. */
+#define NACCS_ACTION_SECTION_DEFAULT (NACCS_CLIENT_STEP_QUIT + 1)
+#define NACCS_ACTION_SECTION_COUNT (NACCS_ACTION_SECTION_DEFAULT + 1)
+#define NACCS_ACTION_CODE_MIN 200
+#define NACCS_ACTION_CODE_MAX 599
+
+typedef struct {
+  gint8 exact[NACCS_ACTION_CODE_MAX - NACCS_ACTION_CODE_MIN + 1];
+  gint8 tens[(NACCS_ACTION_CODE_MAX - NACCS_ACTION_CODE_MIN + 1) / 10];
+  gint8 hundreds[(NACCS_ACTION_CODE_MAX - NACCS_ACTION_CODE_MIN + 1) / 100];
+} NaccsActionSection;
+
+typedef enum {
+  NACCS_ACTION_PATTERN_CODE,     /* 421 */
+  NACCS_ACTION_PATTERN_TENS,     /* 45x: value 45 */
+  NACCS_ACTION_PATTERN_HUNDREDS, /* 4xx: value 4 */
+} NaccsActionPatternKind;
+
+typedef struct {
+  NaccsActionPatternKind kind;
+  guint value;
+} NaccsActionPattern;
+
+gboolean naccs_action_from_string (const char *key, NaccsClientAction *action);
+const char *naccs_action_section_key (guint section);
+gboolean naccs_action_section_from_string (const char *key, guint *section);
+gboolean naccs_action_step_expects (NaccsClientStep step, guint code);
+gboolean naccs_action_pattern_parse (const char *text,
+                                     NaccsActionPattern *pattern);
+guint naccs_action_pattern_first_code (const NaccsActionPattern *pattern);
+NaccsClientActionTable *naccs_action_table_new_empty (void);
+NaccsClientActionTable *naccs_action_table_copy (
+    const NaccsClientActionTable *table);
+gboolean naccs_action_table_has (const NaccsClientActionTable *table,
+                                 guint section,
+                                 const NaccsActionPattern *pattern);
+void naccs_action_table_set (NaccsClientActionTable *table, guint section,
+                             const NaccsActionPattern *pattern,
+                             NaccsClientAction action);
+
+/* Loads a table from @data (@len bytes); @name starts every error message,
+ * as "NAME:LINE:COLUMN: ...". */
+NaccsClientActionTable *naccs_action_table_load_data (const char *name,
+                                                      const char *data,
+                                                      gsize len,
+                                                      GError **error);
+
 /* What a connection operation ended with. */
 typedef enum {
   NACCS_IO_OK,
@@ -85,5 +134,25 @@ gboolean naccs_connection_read_reply (NaccsConnection *connection,
                                       NaccsReplyParser *parser,
                                       guint timeout_ms, guint *code,
                                       NaccsIoResult *result);
+
+/* What the client was doing when a connection operation failed. */
+typedef enum {
+  NACCS_PHASE_SEND,  /* sending a command */
+  NACCS_PHASE_BODY,  /* sending the message data */
+  NACCS_PHASE_REPLY, /* waiting for the reply to the step */
+} NaccsPhase;
+
+/* Returns the action for reply @code to @step from @table; unless it is
+ * CONTINUE, sets @error (with the code) naming @peer and the step. */
+NaccsClientAction naccs_outcome_of_reply (const NaccsClientActionTable *table,
+                                          NaccsClientStep step, guint code,
+                                          const char *peer, GError **error);
+
+/* Returns the action for a failed connection operation and sets @error.
+ * *@unknown is set to TRUE when the message's outcome is unknown. */
+NaccsClientAction naccs_outcome_of_io (NaccsClientStep step, NaccsPhase phase,
+                                       const NaccsIoResult *result,
+                                       const char *peer, gboolean *unknown,
+                                       GError **error);
 
 G_END_DECLS

@@ -3,14 +3,13 @@
  * Runs the sequence of figure 4-3-10 of the NACCS EDI specification: read
  * 220, HELO, then per message MAIL FROM, RCPT TO, DATA, the dot-stuffed
  * message and ".", and finally QUIT.  Only the 3-digit reply code is read.
- * The default action for a code follows the RFC 5321 reply classes, because
- * the specification's table 4-3-14 is not available.  The expected 2xx or
- * 3xx continues.  421 means the server is closing, so the connection is
- * closed.  Other 4xx are temporary and 5xx permanent rejections, which leave
- * the connection usable.  Any other 2xx or 3xx is a bad reply and closes the
- * connection, because client and server no longer agree on the state.
- * A timeout, a lost connection, a reply that is not SMTP and cancellation
- * close the connection too.  Bytes move through client-io.c.
+ * What follows a reply is the action table's decision (action-table.c);
+ * client-outcome.c words the error.  This file keeps the session state,
+ * closes the connection when the action is RECONNECT, after a 421 (the
+ * server is closing, so not even QUIT may follow) and after a timeout, a
+ * lost connection, a reply that is not SMTP or cancellation, and calls the
+ * caller's observers about every line and every step's outcome.  Bytes move
+ * through client-io.c.
  */
 #include "config.h"
 
@@ -39,13 +38,6 @@ static const char *const state_names[] = {
   [STATE_IN_TRANSACTION] = "in-transaction",
 };
 
-/* What the client was doing when a connection operation failed. */
-typedef enum {
-  PHASE_SEND,  /* sending a command */
-  PHASE_BODY,  /* sending the message data */
-  PHASE_REPLY, /* waiting for the reply to the step */
-} Phase;
-
 struct _NaccsClient {
   NaccsClientTimeouts timeouts;
   GCancellable *cancellable;
@@ -53,25 +45,18 @@ struct _NaccsClient {
   NaccsReplyParser *parser;
   NaccsClientTraceFunc trace;
   gpointer trace_data;
+  NaccsClientReplyFunc reply_func;
+  gpointer reply_data;
+  NaccsClientActionTable *table;
   SessionState state;
   guint last_reply_code;
+  NaccsClientAction last_action;
+  gboolean outcome_unknown; /* the last message's end of data got no reply */
+  gint64 step_start_us;     /* when the current step began */
+  guint connection_count;   /* connections opened by this client */
   guint session_id;
   guint accepted; /* messages that got 250 on this connection */
   guint failed;   /* messages that did not */
-};
-
-/* Reply codes that continue each step.  RFC 5321 section 4.2.2 allows 251
- * ("user not local; will forward") for RCPT TO. */
-static const guint expected_codes[][2] = {
-  [NACCS_CLIENT_STEP_CONNECT] = { 0, 0 },
-  [NACCS_CLIENT_STEP_GREETING] = { 220, 0 },
-  [NACCS_CLIENT_STEP_HELO] = { 250, 0 },
-  [NACCS_CLIENT_STEP_MAIL] = { 250, 0 },
-  [NACCS_CLIENT_STEP_RCPT] = { 250, 251 },
-  [NACCS_CLIENT_STEP_DATA] = { 354, 0 },
-  [NACCS_CLIENT_STEP_DATA_END] = { 250, 0 },
-  [NACCS_CLIENT_STEP_RSET] = { 250, 0 },
-  [NACCS_CLIENT_STEP_QUIT] = { 221, 0 },
 };
 
 void
@@ -83,6 +68,7 @@ naccs_client_timeouts_init_default (NaccsClientTimeouts *timeouts)
   timeouts->greeting_ms = 300 * 1000;
   timeouts->reply_ms = 300 * 1000;
   timeouts->data_end_ms = 600 * 1000;
+  timeouts->send_ms = 180 * 1000;
 }
 
 static void
@@ -111,6 +97,7 @@ naccs_client_new (const NaccsClientTimeouts *timeouts,
     naccs_client_timeouts_init_default (&client->timeouts);
   client->cancellable = cancellable ? g_object_ref (cancellable) : NULL;
   client->parser = naccs_reply_parser_new ();
+  client->table = naccs_client_action_table_new_default ();
   naccs_reply_parser_set_line_func (client->parser, on_reply_line, client);
   client->session_id = (guint) g_atomic_int_add (&next_session_id, 1);
   return client;
@@ -124,6 +111,7 @@ naccs_client_free (NaccsClient *client)
 
   naccs_client_close (client);
   naccs_reply_parser_free (client->parser);
+  naccs_client_action_table_free (client->table);
   g_clear_object (&client->cancellable);
   g_free (client);
 }
@@ -136,6 +124,27 @@ naccs_client_set_trace (NaccsClient *client, NaccsClientTraceFunc func,
 
   client->trace = func;
   client->trace_data = user_data;
+}
+
+void
+naccs_client_set_action_table (NaccsClient *client,
+                               const NaccsClientActionTable *table)
+{
+  g_return_if_fail (client != NULL);
+
+  naccs_client_action_table_free (client->table);
+  client->table = table ? naccs_action_table_copy (table)
+                        : naccs_client_action_table_new_default ();
+}
+
+void
+naccs_client_set_reply_func (NaccsClient *client, NaccsClientReplyFunc func,
+                             gpointer user_data)
+{
+  g_return_if_fail (client != NULL);
+
+  client->reply_func = func;
+  client->reply_data = user_data;
 }
 
 static void
@@ -181,131 +190,101 @@ naccs_client_get_last_reply_code (NaccsClient *client)
   return client->last_reply_code;
 }
 
+NaccsClientAction
+naccs_client_get_last_action (NaccsClient *client)
+{
+  g_return_val_if_fail (client != NULL, NACCS_CLIENT_ACTION_RECONNECT);
+
+  return client->last_action;
+}
+
+gboolean
+naccs_client_last_outcome_unknown (NaccsClient *client)
+{
+  g_return_val_if_fail (client != NULL, FALSE);
+
+  return client->outcome_unknown;
+}
+
 static const char *
 peer_of (NaccsClient *client)
 {
   return naccs_connection_get_peer (client->connection);
 }
 
+/* Records the end of @step: the action, the reply code (0 for none) and
+ * the error, and calls the reply observer. */
 static void
-log_error (NaccsClient *client, NaccsClientStep step, const GError *error)
+finish_step (NaccsClient *client, NaccsClientStep step, guint code,
+             NaccsClientAction action, const GError *error)
 {
-  g_info ("session=%u event=error step=\"%s\" code=%d reply=%u error=\"%s\"",
-          client->session_id, naccs_client_step_name (step), error->code,
-          naccs_client_error_get_reply_code (error), error->message);
+  NaccsClientReply reply = {
+    .connection = client->connection_count,
+    .step = step,
+    .reply_code = code,
+    .action = action,
+    .elapsed_ms = (g_get_monotonic_time () - client->step_start_us) / 1000,
+    .error = error,
+  };
+
+  client->last_action = action;
+  if (error != NULL)
+    g_info ("session=%u event=error step=%s code=%d reply=%u action=%s "
+            "error=\"%s\"", client->session_id,
+            naccs_client_step_to_string (step), error->code, code,
+            naccs_client_action_to_string (action), error->message);
+  if (client->reply_func != NULL)
+    client->reply_func (&reply, client->reply_data);
+}
+
+static void
+start_step (NaccsClient *client)
+{
+  client->step_start_us = g_get_monotonic_time ();
 }
 
 /* Turns a failed connection operation into the caller's error and closes
  * the connection, which is no longer in a known state. */
 static gboolean
-fail_io (NaccsClient *client, NaccsClientStep step, Phase phase,
+fail_io (NaccsClient *client, NaccsClientStep step, NaccsPhase phase,
          const NaccsIoResult *result, GError **error)
 {
   g_autoptr (GError) local_error = NULL;
-  const char *step_name = naccs_client_step_name (step);
-  const char *peer = peer_of (client);
-  const char *cause = result->cause ? result->cause->message
-                                    : _("closed by the server");
+  gboolean unknown = FALSE;
+  NaccsClientAction action;
 
-  switch (result->status)
-    {
-    case NACCS_IO_TIMED_OUT:
-      if (phase == PHASE_REPLY)
-        naccs_error_set (&local_error, NACCS_CLIENT_ERROR_TIMED_OUT, 0,
-                         _("timed out after %u ms waiting for the reply to "
-                           "%s from %s; connection closed"),
-                         (guint) result->waited_ms, step_name, peer);
-      else if (phase == PHASE_BODY)
-        naccs_error_set (&local_error, NACCS_CLIENT_ERROR_TIMED_OUT, 0,
-                         _("timed out after %u ms sending the message data "
-                           "to %s; connection closed"),
-                         (guint) result->waited_ms, peer);
-      else
-        naccs_error_set (&local_error, NACCS_CLIENT_ERROR_TIMED_OUT, 0,
-                         _("timed out after %u ms sending %s to %s; "
-                           "connection closed"),
-                         (guint) result->waited_ms, step_name, peer);
-      break;
-
-    case NACCS_IO_CANCELLED:
-      naccs_error_set (&local_error, NACCS_CLIENT_ERROR_CANCELLED, 0,
-                       _("%s to %s cancelled; connection closed"),
-                       step_name, peer);
-      break;
-
-    case NACCS_IO_INVALID:
-      naccs_error_set (&local_error, NACCS_CLIENT_ERROR_BAD_REPLY, 0,
-                       _("server %s sent an invalid reply to %s: %s; "
-                         "connection closed"), peer, step_name, cause);
-      break;
-
-    case NACCS_IO_CLOSED:
-    case NACCS_IO_FAILED:
-    case NACCS_IO_OK:
-    default:
-      if (step == NACCS_CLIENT_STEP_DATA_END && phase == PHASE_REPLY)
-        naccs_error_set (&local_error, NACCS_CLIENT_ERROR_OUTCOME_UNKNOWN, 0,
-                         _("connection to %s lost after the end of data, "
-                           "before the reply (%s): the message may or may "
-                           "not have been accepted; check before resending"),
-                         peer, cause);
-      else if (phase == PHASE_BODY)
-        naccs_error_set (&local_error, NACCS_CLIENT_ERROR_CONNECTION_LOST, 0,
-                         _("connection to %s lost while sending the message "
-                           "data: %s"), peer, cause);
-      else
-        naccs_error_set (&local_error, NACCS_CLIENT_ERROR_CONNECTION_LOST, 0,
-                         _("connection to %s lost during %s: %s"),
-                         peer, step_name, cause);
-      break;
-    }
-
-  log_error (client, step, local_error);
+  action = naccs_outcome_of_io (step, phase, result, peer_of (client),
+                                &unknown, &local_error);
+  client->outcome_unknown = unknown;
   naccs_client_close (client);
+  finish_step (client, step, 0, action, local_error);
   g_propagate_error (error, g_steal_pointer (&local_error));
   return FALSE;
 }
 
-static gboolean
-is_expected (NaccsClientStep step, guint code)
-{
-  return code == expected_codes[step][0] || code == expected_codes[step][1];
-}
-
-/* Maps a complete reply to success or the caller's error. */
+/* Acts on a complete reply: continues, or sets the error and closes the
+ * connection when the action or a 421 requires it. */
 static gboolean
 check_reply (NaccsClient *client, NaccsClientStep step, guint code,
              GError **error)
 {
   g_autoptr (GError) local_error = NULL;
-  const char *step_name = naccs_client_step_name (step);
-  const char *peer = peer_of (client);
+  NaccsClientAction action;
 
-  if (is_expected (step, code))
-    return TRUE;
+  action = naccs_outcome_of_reply (client->table, step, code,
+                                   peer_of (client), &local_error);
+  if (action == NACCS_CLIENT_ACTION_CONTINUE)
+    {
+      finish_step (client, step, code, action, NULL);
+      return TRUE;
+    }
 
-  if (code == 421)
-    naccs_error_set (&local_error, NACCS_CLIENT_ERROR_SERVICE_CLOSING, code,
-                     _("server %s is closing the connection (reply code %u "
-                       "to %s): reconnect later"), peer, code, step_name);
-  else if (code >= 400 && code < 500)
-    naccs_error_set (&local_error, NACCS_CLIENT_ERROR_REJECTED_TEMPORARY, code,
-                     _("server %s rejected %s temporarily with reply code "
-                       "%u: reset and retry later"), peer, step_name, code);
-  else if (code >= 500)
-    naccs_error_set (&local_error, NACCS_CLIENT_ERROR_REJECTED_PERMANENT, code,
-                     _("server %s rejected %s permanently with reply code "
-                       "%u: do not resend it unchanged"), peer, step_name,
-                     code);
-  else
-    naccs_error_set (&local_error, NACCS_CLIENT_ERROR_BAD_REPLY, code,
-                     _("server %s sent unexpected reply code %u to %s; "
-                       "connection closed"), peer, code, step_name);
-
-  log_error (client, step, local_error);
-  if (local_error->code == NACCS_CLIENT_ERROR_SERVICE_CLOSING
+  /* RFC 5321 section 3.8: after 421 the server closes the channel, so the
+   * client sends nothing more on it, whatever action the table returns. */
+  if (code == 421 || action == NACCS_CLIENT_ACTION_RECONNECT
       || local_error->code == NACCS_CLIENT_ERROR_BAD_REPLY)
     naccs_client_close (client);
+  finish_step (client, step, code, action, local_error);
   g_propagate_error (error, g_steal_pointer (&local_error));
   return FALSE;
 }
@@ -321,7 +300,7 @@ read_reply (NaccsClient *client, NaccsClientStep step, guint timeout_ms,
   if (!naccs_connection_read_reply (client->connection, client->parser,
                                     timeout_ms, &code, &result))
     {
-      fail_io (client, step, PHASE_REPLY, &result, error);
+      fail_io (client, step, NACCS_PHASE_REPLY, &result, error);
       naccs_io_result_clear (&result);
       return FALSE;
     }
@@ -338,23 +317,24 @@ run_command (NaccsClient *client, NaccsClientStep step, const char *line,
              GError **error)
 {
   NaccsIoResult result = { 0 };
-  guint timeout_ms = client->timeouts.reply_ms;
+  guint send_ms = client->timeouts.send_ms;
 
+  start_step (client);
   trace_line (client, TRUE, line);
   g_debug ("session=%u event=command line=\"%s\"", client->session_id, line);
 
   if (!naccs_connection_write (client->connection, (const guint8 *) line,
-                               strlen (line), timeout_ms, &result)
+                               strlen (line), send_ms, &result)
       || !naccs_connection_write (client->connection, (const guint8 *) "\r\n",
-                                  2, timeout_ms, &result)
-      || !naccs_connection_flush (client->connection, timeout_ms, &result))
+                                  2, send_ms, &result)
+      || !naccs_connection_flush (client->connection, send_ms, &result))
     {
-      fail_io (client, step, PHASE_SEND, &result, error);
+      fail_io (client, step, NACCS_PHASE_SEND, &result, error);
       naccs_io_result_clear (&result);
       return FALSE;
     }
 
-  return read_reply (client, step, timeout_ms, error);
+  return read_reply (client, step, client->timeouts.reply_ms, error);
 }
 
 /* Fails with NACCS_CLIENT_ERROR_STATE unless the session is in one of the
@@ -386,23 +366,33 @@ require_state (NaccsClient *client, guint allowed, const char *call,
 #define CONNECTED_STATES                                                      \
   ((1u << STATE_GREETED) | (1u << STATE_READY) | (1u << STATE_IN_TRANSACTION))
 
-static gboolean
+/* Sets the error for a connection that could not be opened and returns
+ * the action: a name that does not resolve and cancellation end the
+ * session, a refused or timed-out connect may succeed later. */
+static NaccsClientAction
 fail_open (NaccsClient *client, const char *host, guint16 port,
            gboolean resolve_failed, const NaccsIoResult *result,
            GError **error)
 {
   const char *cause = result->cause ? result->cause->message : "";
+  NaccsClientAction action = NACCS_CLIENT_ACTION_RECONNECT;
 
   if (resolve_failed)
-    naccs_error_set (error, NACCS_CLIENT_ERROR_RESOLVE, 0,
-                     _("cannot resolve host \"%s\": %s"), host, cause);
+    {
+      naccs_error_set (error, NACCS_CLIENT_ERROR_RESOLVE, 0,
+                       _("cannot resolve host \"%s\": %s"), host, cause);
+      action = NACCS_CLIENT_ACTION_GIVE_UP_SESSION;
+    }
   else if (result->status == NACCS_IO_TIMED_OUT)
     naccs_error_set (error, NACCS_CLIENT_ERROR_TIMED_OUT, 0,
                      _("timed out after %u ms connecting to %s port %u"),
                      (guint) result->waited_ms, host, port);
   else if (result->status == NACCS_IO_CANCELLED)
-    naccs_error_set (error, NACCS_CLIENT_ERROR_CANCELLED, 0,
-                     _("connecting to %s port %u cancelled"), host, port);
+    {
+      naccs_error_set (error, NACCS_CLIENT_ERROR_CANCELLED, 0,
+                       _("connecting to %s port %u cancelled"), host, port);
+      action = NACCS_CLIENT_ACTION_GIVE_UP_SESSION;
+    }
   else
     naccs_error_set (error, NACCS_CLIENT_ERROR_CONNECT, 0,
                      _("cannot connect to %s port %u: %s"), host, port,
@@ -410,6 +400,39 @@ fail_open (NaccsClient *client, const char *host, guint16 port,
 
   g_info ("session=%u event=connect-failed host=%s port=%u error=\"%s\"",
           client->session_id, host, port, (*error)->message);
+  return action;
+}
+
+/* Opens the connection to @host.  On failure it sets @error and calls the
+ * reply observer. */
+static gboolean
+open_connection (NaccsClient *client, const char *host, guint16 port,
+                 GError **error)
+{
+  NaccsIoResult result = { 0 };
+  gboolean resolve_failed = FALSE;
+  GError *local_error = NULL;
+  NaccsClientAction action;
+
+  client->connection_count++;
+  start_step (client);
+  client->connection = naccs_connection_open (host, port,
+                                              client->timeouts.connect_ms,
+                                              client->cancellable,
+                                              client->session_id,
+                                              &resolve_failed, &result);
+  if (client->connection != NULL)
+    {
+      finish_step (client, NACCS_CLIENT_STEP_CONNECT, 0,
+                   NACCS_CLIENT_ACTION_CONTINUE, NULL);
+      return TRUE;
+    }
+
+  action = fail_open (client, host, port, resolve_failed, &result,
+                      &local_error);
+  naccs_io_result_clear (&result);
+  finish_step (client, NACCS_CLIENT_STEP_CONNECT, 0, action, local_error);
+  g_propagate_error (error, local_error);
   return FALSE;
 }
 
@@ -418,8 +441,6 @@ naccs_client_connect (NaccsClient *client, const char *host, guint16 port,
                       GError **error)
 {
   g_autofree char *bare_host = NULL;
-  NaccsIoResult result = { 0 };
-  gboolean resolve_failed = FALSE;
   gboolean ok;
 
   g_return_val_if_fail (client != NULL, FALSE);
@@ -441,23 +462,11 @@ naccs_client_connect (NaccsClient *client, const char *host, guint16 port,
           bare_host, port);
   client->accepted = 0;
   client->failed = 0;
-  client->connection = naccs_connection_open (bare_host, port,
-                                              client->timeouts.connect_ms,
-                                              client->cancellable,
-                                              client->session_id,
-                                              &resolve_failed, &result);
-  if (client->connection == NULL)
-    {
-      GError *local_error = NULL;
-
-      fail_open (client, bare_host, port, resolve_failed, &result,
-                 &local_error);
-      naccs_io_result_clear (&result);
-      g_propagate_error (error, local_error);
-      return FALSE;
-    }
+  if (!open_connection (client, bare_host, port, error))
+    return FALSE;
 
   set_state (client, STATE_GREETED);
+  start_step (client);
   ok = read_reply (client, NACCS_CLIENT_STEP_GREETING,
                    client->timeouts.greeting_ms, error);
   /* A refusing greeting leaves nothing to do on this connection.
@@ -510,9 +519,8 @@ typedef struct {
   guint64 octets; /* message octets fed, before dot-stuffing */
 } BodyWriter;
 
-/* Sends message data.  A send that stalls times out after reply_ms, because
- * NaccsClientTimeouts has no separate limit for data blocks (RFC 5321
- * section 4.5.3.2.5 suggests 3 minutes for one). */
+/* Sends message data.  A send that makes no progress for send_ms times
+ * out (RFC 5321 section 4.5.3.2.5 suggests 3 minutes per data block). */
 static gboolean
 write_body (const guint8 *data, gsize len, gpointer user_data, GError **error)
 {
@@ -521,10 +529,10 @@ write_body (const guint8 *data, gsize len, gpointer user_data, GError **error)
   NaccsIoResult result = { 0 };
 
   if (naccs_connection_write (client->connection, data, len,
-                              client->timeouts.reply_ms, &result))
+                              client->timeouts.send_ms, &result))
     return TRUE;
 
-  fail_io (client, NACCS_CLIENT_STEP_DATA_END, PHASE_BODY, &result, error);
+  fail_io (client, NACCS_CLIENT_STEP_DATA_END, NACCS_PHASE_BODY, &result, error);
   naccs_io_result_clear (&result);
   return FALSE;
 }
@@ -548,6 +556,7 @@ end_data (BodyWriter *writer, NaccsClientDotEncoder *encoder, GError **error)
   g_autofree char *summary = NULL;
   gboolean ok;
 
+  start_step (client);
   if (!naccs_client_dot_encoder_finish (encoder, write_body, writer, error))
     return FALSE;
 
@@ -556,10 +565,10 @@ end_data (BodyWriter *writer, NaccsClientDotEncoder *encoder, GError **error)
   trace_line (client, TRUE, summary);
   trace_line (client, TRUE, ".");
 
-  if (!naccs_connection_flush (client->connection, client->timeouts.reply_ms,
+  if (!naccs_connection_flush (client->connection, client->timeouts.send_ms,
                                &result))
     {
-      fail_io (client, NACCS_CLIENT_STEP_DATA_END, PHASE_BODY, &result, error);
+      fail_io (client, NACCS_CLIENT_STEP_DATA_END, NACCS_PHASE_BODY, &result, error);
       naccs_io_result_clear (&result);
       return FALSE;
     }
@@ -581,8 +590,17 @@ end_data (BodyWriter *writer, NaccsClientDotEncoder *encoder, GError **error)
 static gboolean
 check_send_allowed (NaccsClient *client, GError **error)
 {
+  client->outcome_unknown = FALSE;
   return require_state (client, 1u << STATE_READY, "sending a message",
                         error);
+}
+
+/* Records that the message itself, not the server, stopped the send. */
+static gboolean
+fail_message (NaccsClient *client)
+{
+  client->last_action = NACCS_CLIENT_ACTION_GIVE_UP_MESSAGE;
+  return FALSE;
 }
 
 gboolean
@@ -599,9 +617,10 @@ naccs_client_send_message (NaccsClient *client, const char *from,
   g_return_val_if_fail (message != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  if (!check_send_allowed (client, error)
-      || !naccs_client_validate_message (message, error))
+  if (!check_send_allowed (client, error))
     return FALSE;
+  if (!naccs_client_validate_message (message, error))
+    return fail_message (client);
 
   if (!begin_transaction (client, from, to, error))
     {
@@ -642,7 +661,7 @@ stream_file (BodyWriter *writer, NaccsClientDotEncoder *encoder,
         {
           naccs_error_set_file (error, file, read_error);
           naccs_client_close (writer->client);
-          return FALSE;
+          return fail_message (writer->client);
         }
       if (!feed_body (writer, encoder, buffer, (gsize) got, error))
         return FALSE;
@@ -663,9 +682,10 @@ naccs_client_send_file (NaccsClient *client, const char *from, const char *to,
   g_return_val_if_fail (G_IS_FILE (file), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  if (!check_send_allowed (client, error)
-      || !naccs_client_validate_file (file, error))
+  if (!check_send_allowed (client, error))
     return FALSE;
+  if (!naccs_client_validate_file (file, error))
+    return fail_message (client);
 
   /* Open before MAIL FROM, so a file that vanished puts nothing on the wire.
    * NOTE: a file changed between the check and this read is sent as it is
@@ -674,7 +694,7 @@ naccs_client_send_file (NaccsClient *client, const char *from, const char *to,
   if (stream == NULL)
     {
       naccs_error_set_file (error, file, open_error);
-      return FALSE;
+      return fail_message (client);
     }
 
   naccs_client_dot_encoder_init (&encoder);

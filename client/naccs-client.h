@@ -36,6 +36,7 @@ typedef enum {
   NACCS_CLIENT_ERROR_OUTCOME_UNKNOWN,    /* lost after "." before the reply */
   NACCS_CLIENT_ERROR_CANCELLED,          /* the GCancellable was cancelled */
   NACCS_CLIENT_ERROR_STATE,              /* call not allowed in this session state */
+  NACCS_CLIENT_ERROR_INVALID_TABLE,      /* action table file rejected */
 } NaccsClientError;
 
 /* Returns the 3-digit reply code carried by @error, or 0 when @error is not
@@ -55,8 +56,57 @@ typedef enum {
   NACCS_CLIENT_STEP_QUIT,
 } NaccsClientStep;
 
-/* Returns the command name of @step ("HELO", "DATA", "end of data", ...). */
+/* Returns the command name of @step ("HELO", "DATA", "end of data", ...),
+ * translated where it is not a command. */
 const char *naccs_client_step_name (NaccsClientStep step);
+
+/* Returns the stable ASCII key of @step, as action tables and JSON reports
+ * write it: "connect", "greeting", "helo", "mail", "rcpt", "data",
+ * "data-end", "rset" or "quit". */
+const char *naccs_client_step_to_string (NaccsClientStep step);
+
+/* What the client does after a reply, a timeout or a lost connection. */
+typedef enum {
+  NACCS_CLIENT_ACTION_CONTINUE,        /* go on with the next step */
+  NACCS_CLIENT_ACTION_RETRY_LATER,     /* RSET; send the message again later */
+  NACCS_CLIENT_ACTION_RECONNECT,       /* close without QUIT, reconnect, resume */
+  NACCS_CLIENT_ACTION_GIVE_UP_MESSAGE, /* RSET; report it, never resend it */
+  NACCS_CLIENT_ACTION_GIVE_UP_SESSION, /* QUIT unless closed; stop sending */
+} NaccsClientAction;
+
+/* Returns the stable ASCII key of @action: "continue", "retry-later",
+ * "reconnect", "give-up-message" or "give-up-session". */
+const char *naccs_client_action_to_string (NaccsClientAction action);
+
+/* Action table: maps (step, reply code) to a NaccsClientAction.  Entries are
+ * exact codes (421) or classes (4xx, 45x) per step, plus a "default" section
+ * for every step.  A lookup takes the first match in this order: the step's
+ * exact code, its NNx class, its Nxx class, then the same three in the
+ * default section, and finally the RFC 5321 classes (2xx and 3xx continue,
+ * 421 reconnect, other 4xx retry-later, 5xx give-up-message).  Two rules
+ * hold whatever a table says: the code a step waits for (220, 250, 251 for
+ * RCPT, 354 for DATA, 221 for QUIT) continues, and "continue" for any other
+ * code, or a code outside 200..599, becomes RECONNECT, because client and
+ * server no longer agree on the state.  A table is immutable once built. */
+typedef struct _NaccsClientActionTable NaccsClientActionTable;
+
+/* Creates the default table; client/action-table.example.yaml contains
+ * the same entries. */
+NaccsClientActionTable *naccs_client_action_table_new_default (void);
+
+/* Loads a table from the YAML file @path.  The file's entries replace the
+ * default table; the RFC 5321 classes still apply to codes it leaves out.
+ * Errors are NACCS_CLIENT_ERROR_INVALID_TABLE, with messages of the form
+ * "PATH:LINE:COLUMN: what is wrong; what is allowed". */
+NaccsClientActionTable *naccs_client_action_table_load_file (const char *path,
+                                                             GError **error);
+void naccs_client_action_table_free (NaccsClientActionTable *table);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (NaccsClientActionTable,
+                               naccs_client_action_table_free)
+
+/* Returns the action for reply @code to @step. */
+NaccsClientAction naccs_client_action_table_lookup (
+    const NaccsClientActionTable *table, NaccsClientStep step, guint code);
 
 /* Timeouts in milliseconds; 0 means wait without limit. */
 typedef struct {
@@ -64,10 +114,12 @@ typedef struct {
   guint greeting_ms;  /* the 220 greeting */
   guint reply_ms;     /* the reply to HELO, MAIL, RCPT, DATA, RSET, QUIT */
   guint data_end_ms;  /* the reply to the final "." */
+  guint send_ms;      /* a send that makes no progress (peer not reading) */
 } NaccsClientTimeouts;
 
 /* Defaults: connect 30 s, greeting 300 s, reply 300 s, end of data 600 s,
- * after the minimums of RFC 5321 section 4.5.3.2. */
+ * after the minimums of RFC 5321 section 4.5.3.2, and a send stall of 180 s,
+ * the 3 minutes that section suggests for a data block. */
 void naccs_client_timeouts_init_default (NaccsClientTimeouts *timeouts);
 
 typedef struct _NaccsClient NaccsClient;
@@ -86,6 +138,39 @@ typedef void (*NaccsClientTraceFunc) (gboolean outgoing, const char *line,
                                       gpointer user_data);
 void naccs_client_set_trace (NaccsClient *client, NaccsClientTraceFunc func,
                              gpointer user_data);
+
+/* Replaces the action table (a copy is kept; NULL restores the default). */
+void naccs_client_set_action_table (NaccsClient *client,
+                                    const NaccsClientActionTable *table);
+
+/* One reply, or the failure that stands in for it, and what the client did.
+ * @reply_code is 0 when no complete reply came (timeout, lost connection,
+ * not a reply, cancelled); @error is NULL when @action is CONTINUE.
+ * @elapsed_ms runs from the start of the step (connect, or sending the
+ * command or the final ".") to the reply or the failure. */
+typedef struct {
+  guint connection;         /* 1 for the first connect of this client, ... */
+  NaccsClientStep step;
+  guint reply_code;
+  NaccsClientAction action;
+  gint64 elapsed_ms;
+  const GError *error;
+} NaccsClientReply;
+
+/* Optional observer called once per step outcome, for reports. */
+typedef void (*NaccsClientReplyFunc) (const NaccsClientReply *reply,
+                                      gpointer user_data);
+void naccs_client_set_reply_func (NaccsClient *client,
+                                  NaccsClientReplyFunc func,
+                                  gpointer user_data);
+
+/* How the calls below act on the action table: each returns TRUE only when
+ * the step's action is CONTINUE.  Otherwise the error describes what happened
+ * and naccs_client_get_last_action() returns what to do.  The library closes the
+ * connection itself for RECONNECT, for 421 (the server is closing, so nothing
+ * more may be sent, not even QUIT), for a timeout, a lost connection, a bad
+ * reply and cancellation.  For RETRY_LATER and GIVE_UP_MESSAGE the caller
+ * sends RSET; for GIVE_UP_SESSION it sends QUIT if still connected. */
 
 /* Resolves @host (a name or an IPv4/IPv6 literal), connects to @port and
  * reads the greeting.  Succeeds only on 220. */
@@ -132,6 +217,14 @@ gboolean naccs_client_is_connected (NaccsClient *client);
 
 /* Returns the code of the last complete reply read, or 0 if none. */
 guint naccs_client_get_last_reply_code (NaccsClient *client);
+
+/* Returns the action taken after the last step; CONTINUE before any. */
+NaccsClientAction naccs_client_get_last_action (NaccsClient *client);
+
+/* Returns TRUE when the last message sent reached the end of data but its
+ * reply never came (timeout or lost connection after the final "."), so the
+ * center may or may not have accepted it. */
+gboolean naccs_client_last_outcome_unknown (NaccsClient *client);
 
 /* Streaming dot-stuffing encoder.  Feed a message in chunks of any size;
  * @write receives the bytes to put on the wire: every line that begins with

@@ -1,14 +1,12 @@
 /* naccs-send.c: sends processing-request message files to a NACCS center
- * mail server over one SMTP connection and reports each file's outcome.
+ * mail server and reports each file's outcome.
  *
- * Every file is checked before the connection opens, so a bad file stops the
- * run with nothing sent.  Then HELO is sent once and each file goes through
- * MAIL FROM, RCPT TO, DATA and ".".  A file that got 250 or a 5xx is never
- * sent again.  A 4xx or 5xx to a step of a file resets the transaction with
- * RSET and the next file follows.  A 421, a timeout, a bad reply or a lost
- * connection ends the session, and the files left are reported as not
- * attempted.  Exit status: 0 when every file was accepted, 1 when some were
- * not, 2 for usage and local errors.
+ * This file reads the command line and checks every file before the
+ * connection opens, so a bad file or a bad option stops the run with
+ * nothing sent.  send-plan.c then sends the files, reconnecting and
+ * retrying within the limits set here, and send-report.c prints one line
+ * per file and writes the JSON report.  Exit status: 0 when every file was
+ * accepted, 1 when some were not, 2 for usage and local errors.
  */
 #include "config.h"
 
@@ -21,7 +19,7 @@
 
 #include <glib/gi18n.h>
 
-#include "naccs-client.h"
+#include "send-plan.h"
 
 #define EXIT_ALL_ACCEPTED 0
 #define EXIT_SOME_FAILED 1
@@ -30,23 +28,8 @@
 #define DEFAULT_PORT 25
 #define DEFAULT_RECIPIENT "NACCS@EDIFACT.PROD.NACCS6"
 #define MAX_TIMEOUT_SECONDS 86400.0
-
-typedef enum {
-  OUTCOME_NOT_ATTEMPTED,
-  OUTCOME_ACCEPTED,
-  OUTCOME_REJECTED_TEMPORARY,
-  OUTCOME_REJECTED_PERMANENT,
-  OUTCOME_UNKNOWN,
-  OUTCOME_FAILED, /* attempted, not accepted, for a reason other than a reply */
-} Outcome;
-
-typedef struct {
-  const char *path;
-  Outcome outcome;
-  guint reply_code;
-  NaccsClientStep step;
-  char *detail; /* error message or reason, for all but ACCEPTED */
-} FileResult;
+#define MAX_ATTEMPTS 100
+#define MAX_BACKOFF_FACTOR 10.0
 
 typedef struct {
   char *server;
@@ -57,17 +40,18 @@ typedef struct {
   char *greeting_timeout;
   char *reply_timeout;
   char *data_timeout;
+  char *send_timeout;
+  char *action_table;
+  char *max_attempts;
+  char *retry_delay;
+  char *max_retry_delay;
+  char *backoff_factor;
+  char *report;
+  gboolean resend_unknown;
   gboolean verbose;
   gboolean version;
   char **files;
 } Options;
-
-/* The step the session is in, followed from the trace, because an error
- * after the final "." needs to know that the message may have arrived. */
-typedef struct {
-  gboolean verbose;
-  NaccsClientStep step;
-} TraceState;
 
 static void
 options_clear (Options *options)
@@ -80,6 +64,13 @@ options_clear (Options *options)
   g_free (options->greeting_timeout);
   g_free (options->reply_timeout);
   g_free (options->data_timeout);
+  g_free (options->send_timeout);
+  g_free (options->action_table);
+  g_free (options->max_attempts);
+  g_free (options->retry_delay);
+  g_free (options->max_retry_delay);
+  g_free (options->backoff_factor);
+  g_free (options->report);
   g_strfreev (options->files);
 }
 
@@ -196,7 +187,101 @@ parse_timeouts (const Options *options, NaccsClientTimeouts *timeouts,
          && parse_timeout (options->reply_timeout, "--reply-timeout",
                            &timeouts->reply_ms, error)
          && parse_timeout (options->data_timeout, "--data-timeout",
-                           &timeouts->data_end_ms, error);
+                           &timeouts->data_end_ms, error)
+         && parse_timeout (options->send_timeout, "--send-timeout",
+                           &timeouts->send_ms, error);
+}
+
+/* Parses a delay in seconds, 0 allowed, into milliseconds; NULL keeps @ms. */
+static gboolean
+parse_delay (const char *text, const char *option, guint *ms, GError **error)
+{
+  char *end = NULL;
+  double seconds;
+
+  if (text == NULL)
+    return TRUE;
+
+  seconds = g_ascii_strtod (text, &end);
+  if (end == text || *end != '\0' || !isfinite (seconds) || seconds < 0
+      || seconds > MAX_TIMEOUT_SECONDS)
+    return fail_usage (error, _("invalid value \"%s\" for %s: give seconds "
+                                "from 0 to 86400, such as 0.5 or 30"),
+                       text, option);
+
+  *ms = (guint) (seconds * 1000.0 + 0.5);
+  return TRUE;
+}
+
+static gboolean
+parse_max_attempts (const char *text, guint *value, GError **error)
+{
+  guint64 parsed = 0;
+
+  if (text == NULL)
+    return TRUE;
+  if (!g_ascii_string_to_unsigned (text, 10, 1, MAX_ATTEMPTS, &parsed, NULL))
+    return fail_usage (error, _("invalid value \"%s\" for --max-attempts: "
+                                "give a whole number from 1 to 100"), text);
+
+  *value = (guint) parsed;
+  return TRUE;
+}
+
+static gboolean
+parse_backoff_factor (const char *text, double *factor, GError **error)
+{
+  char *end = NULL;
+  double value;
+
+  if (text == NULL)
+    return TRUE;
+
+  value = g_ascii_strtod (text, &end);
+  if (end == text || *end != '\0' || !isfinite (value) || value < 1.0
+      || value > MAX_BACKOFF_FACTOR)
+    return fail_usage (error, _("invalid value \"%s\" for --backoff-factor: "
+                                "give a number from 1 to 10, such as 2"),
+                       text);
+
+  *factor = value;
+  return TRUE;
+}
+
+/* Parses the retry options into @config. */
+static gboolean
+parse_retries (const Options *options, SendConfig *config, GError **error)
+{
+  if (!parse_max_attempts (options->max_attempts, &config->max_attempts,
+                           error)
+      || !parse_delay (options->retry_delay, "--retry-delay",
+                       &config->retry_delay_ms, error)
+      || !parse_delay (options->max_retry_delay, "--max-retry-delay",
+                       &config->max_retry_delay_ms, error)
+      || !parse_backoff_factor (options->backoff_factor,
+                                &config->backoff_factor, error))
+    return FALSE;
+
+  if (config->max_retry_delay_ms < config->retry_delay_ms)
+    return fail_usage (error, _("--max-retry-delay (%u ms) is shorter than "
+                                "--retry-delay (%u ms): give a maximum at "
+                                "least as long as the first delay"),
+                       config->max_retry_delay_ms, config->retry_delay_ms);
+  return TRUE;
+}
+
+/* Parses --report json:FILE into the path of the JSON report. */
+static gboolean
+parse_report (const char *text, char **path, GError **error)
+{
+  if (text == NULL)
+    return TRUE;
+  if (!g_str_has_prefix (text, "json:") || text[5] == '\0')
+    return fail_usage (error, _("invalid --report \"%s\": give json:FILE"),
+                       text);
+
+  *path = g_strdup (text + 5);
+  return TRUE;
 }
 
 static GOptionContext *
@@ -223,6 +308,29 @@ create_option_context (Options *options)
     { "data-timeout", 0, 0, G_OPTION_ARG_STRING, &options->data_timeout,
       N_("Seconds to wait for the reply to the end of data (default 600)"),
       N_("S") },
+    { "send-timeout", 0, 0, G_OPTION_ARG_STRING, &options->send_timeout,
+      N_("Seconds a send may make no progress because the server does not "
+         "read (default 180)"), N_("S") },
+    { "action-table", 0, 0, G_OPTION_ARG_FILENAME, &options->action_table,
+      N_("YAML file mapping reply codes to actions, replacing the default "
+         "table"), N_("FILE") },
+    { "max-attempts", 0, 0, G_OPTION_ARG_STRING, &options->max_attempts,
+      N_("Attempts per file, and failed connects in a row before giving up "
+         "(default 3)"), N_("N") },
+    { "retry-delay", 0, 0, G_OPTION_ARG_STRING, &options->retry_delay,
+      N_("Seconds to wait before the first retry or reconnect (default 5)"),
+      N_("S") },
+    { "max-retry-delay", 0, 0, G_OPTION_ARG_STRING, &options->max_retry_delay,
+      N_("Longest wait between retries, in seconds (default 60)"), N_("S") },
+    { "backoff-factor", 0, 0, G_OPTION_ARG_STRING, &options->backoff_factor,
+      N_("Each further retry waits this many times longer (default 2)"),
+      N_("F") },
+    { "resend-unknown", 0, 0, G_OPTION_ARG_NONE, &options->resend_unknown,
+      N_("Send again a file whose end of data got no reply; the center may "
+         "then receive it twice"), NULL },
+    { "report", 0, 0, G_OPTION_ARG_STRING, &options->report,
+      N_("Write every attempt and each file's outcome as JSON to FILE"),
+      N_("json:FILE") },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &options->verbose,
       N_("Print every SMTP line in and out on stderr, except message lines"),
       NULL },
@@ -237,13 +345,20 @@ create_option_context (Options *options)
   g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
   g_option_context_set_summary (context,
       _("Sends processing-request message files to a NACCS center mail "
-        "server over one SMTP connection and prints one line per file."));
+        "server over SMTP and prints one line per file."));
   g_option_context_set_description (context,
       _("Every file is checked before the connection opens: a line longer "
         "than 1000 octets with its CRLF, a CR or LF outside CRLF or an empty "
         "file stops the run with nothing sent.\n\n"
+        "After each reply the action table decides: continue, retry the file "
+        "later after RSET, reconnect and resume, give up the file, or give "
+        "up the session.  A file that got 250 to its end of data is never "
+        "sent again; a file whose end of data got no reply is reported as "
+        "outcome unknown and not sent again unless --resend-unknown is "
+        "given.\n\n"
         "Exit status: 0 when every file was accepted, 1 when some were not, "
-        "2 for usage errors, unreadable files and connection failures."));
+        "2 for usage errors, unreadable files, a bad action table and a host "
+        "name that does not resolve."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   return context;
 }
@@ -316,236 +431,54 @@ check_all_files (char **files)
   return ok;
 }
 
-/* Follows the step from the lines the client sends, and prints them with
- * the replies for --verbose. */
-static void
-on_trace (gboolean outgoing, const char *line, gpointer user_data)
-{
-  TraceState *state = user_data;
-  static const struct {
-    const char *prefix;
-    NaccsClientStep step;
-  } commands[] = {
-    { "HELO ", NACCS_CLIENT_STEP_HELO },
-    { "MAIL FROM:", NACCS_CLIENT_STEP_MAIL },
-    { "RCPT TO:", NACCS_CLIENT_STEP_RCPT },
-    { "DATA", NACCS_CLIENT_STEP_DATA },
-    { "RSET", NACCS_CLIENT_STEP_RSET },
-    { "QUIT", NACCS_CLIENT_STEP_QUIT },
-  };
-
-  if (state->verbose)
-    g_printerr ("%s %s\n", outgoing ? "C:" : "S:", line);
-  if (!outgoing)
-    return;
-
-  if (strcmp (line, ".") == 0)
-    state->step = NACCS_CLIENT_STEP_DATA_END;
-  for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
-    if (g_str_has_prefix (line, commands[i].prefix))
-      state->step = commands[i].step;
-}
-
-static void
-print_result (const FileResult *result)
-{
-  const char *step = naccs_client_step_name (result->step);
-
-  switch (result->outcome)
-    {
-    case OUTCOME_ACCEPTED:
-      g_print (_("%s: accepted (reply code %u)\n"), result->path,
-               result->reply_code);
-      break;
-    case OUTCOME_REJECTED_TEMPORARY:
-      g_print (_("%s: rejected temporarily (reply code %u to %s)\n"),
-               result->path, result->reply_code, step);
-      break;
-    case OUTCOME_REJECTED_PERMANENT:
-      g_print (_("%s: rejected permanently (reply code %u to %s)\n"),
-               result->path, result->reply_code, step);
-      break;
-    case OUTCOME_UNKNOWN:
-      g_print (_("%s: outcome unknown: %s\n"), result->path, result->detail);
-      break;
-    case OUTCOME_FAILED:
-      g_print (_("%s: not accepted: %s\n"), result->path, result->detail);
-      break;
-    case OUTCOME_NOT_ATTEMPTED:
-    default:
-      g_print (_("%s: not attempted: %s\n"), result->path, result->detail);
-      break;
-    }
-}
-
-/* Records the outcome of a failed send of @result's file.  Returns TRUE when
- * the session can go on with the next file. */
+/* Loads --action-table, if given, into @table. */
 static gboolean
-record_failure (NaccsClient *client, FileResult *result,
-                const TraceState *trace, const GError *error)
+load_action_table (const Options *options, NaccsClientActionTable **table,
+                   GError **error)
 {
-  result->reply_code = naccs_client_error_get_reply_code (error);
-  result->step = trace->step;
-  result->detail = g_strdup (error->message);
+  if (options->action_table == NULL)
+    return TRUE;
 
-  if (g_error_matches (error, NACCS_CLIENT_ERROR,
-                       NACCS_CLIENT_ERROR_REJECTED_TEMPORARY)
-      || g_error_matches (error, NACCS_CLIENT_ERROR,
-                          NACCS_CLIENT_ERROR_SERVICE_CLOSING))
-    result->outcome = OUTCOME_REJECTED_TEMPORARY;
-  else if (g_error_matches (error, NACCS_CLIENT_ERROR,
-                            NACCS_CLIENT_ERROR_REJECTED_PERMANENT))
-    result->outcome = OUTCOME_REJECTED_PERMANENT;
-  else if (g_error_matches (error, NACCS_CLIENT_ERROR,
-                            NACCS_CLIENT_ERROR_OUTCOME_UNKNOWN)
-           || trace->step == NACCS_CLIENT_STEP_DATA_END)
-    /* A timeout after "." leaves the outcome as open as a lost connection. */
-    result->outcome = OUTCOME_UNKNOWN;
-  else
-    result->outcome = OUTCOME_FAILED;
-
-  return naccs_client_is_connected (client);
+  *table = naccs_client_action_table_load_file (options->action_table, error);
+  return *table != NULL;
 }
 
-static void
-mark_rest_not_attempted (FileResult *results, guint from, guint count,
-                         const char *reason)
-{
-  for (guint i = from; i < count; i++)
-    if (results[i].outcome == OUTCOME_NOT_ATTEMPTED && !results[i].detail)
-      results[i].detail = g_strdup (reason);
-}
-
-/* Sends the files in order.  Returns the index of the first file not
- * attempted. */
-static guint
-send_files (NaccsClient *client, const Options *options, TraceState *trace,
-            FileResult *results, guint count)
-{
-  for (guint i = 0; i < count; i++)
-    {
-      g_autoptr (GFile) file = g_file_new_for_commandline_arg (results[i].path);
-      g_autoptr (GError) error = NULL;
-      g_autoptr (GError) rset_error = NULL;
-
-      if (naccs_client_send_file (client, options->from, options->to, file,
-                                  &error))
-        {
-          results[i].outcome = OUTCOME_ACCEPTED;
-          results[i].reply_code = naccs_client_get_last_reply_code (client);
-          continue;
-        }
-
-      if (!record_failure (client, &results[i], trace, error))
-        return i + 1;
-
-      /* The transaction failed but the connection is usable: reset it so
-       * the next file starts clean. */
-      if (!naccs_client_rset (client, &rset_error))
-        {
-          g_printerr (_("naccs-send: %s\n"), rset_error->message);
-          return i + 1;
-        }
-    }
-  return count;
-}
-
-/* Connects, sends HELO and the files, and quits.  Returns the exit status;
- * every result is filled. */
+/* Sends the files, prints the outcomes and writes the report.  Returns the
+ * exit status. */
 static int
-run_session (const Options *options, const char *host, guint16 port,
-             const NaccsClientTimeouts *timeouts, FileResult *results,
-             guint count)
+send_all (const SendConfig *config, char **files, const char *report_path)
 {
-  g_autoptr (NaccsClient) client = naccs_client_new (timeouts, NULL);
   g_autoptr (GError) error = NULL;
-  TraceState trace = { options->verbose, NACCS_CLIENT_STEP_CONNECT };
-  g_autofree char *reason = NULL;
-  guint next = 0;
-
-  naccs_client_set_trace (client, on_trace, &trace);
-
-  if (!naccs_client_connect (client, host, port, &error))
-    {
-      gboolean local = g_error_matches (error, NACCS_CLIENT_ERROR,
-                                        NACCS_CLIENT_ERROR_RESOLVE)
-                       || g_error_matches (error, NACCS_CLIENT_ERROR,
-                                           NACCS_CLIENT_ERROR_CONNECT);
-
-      if (g_error_matches (error, NACCS_CLIENT_ERROR,
-                           NACCS_CLIENT_ERROR_RESOLVE))
-        g_printerr (_("naccs-send: cannot resolve host \"%s\": check the name "
-                      "or use an IP address\n"), host);
-      else
-        g_printerr (_("naccs-send: %s\n"), error->message);
-      mark_rest_not_attempted (results, 0, count, error->message);
-      return local ? EXIT_LOCAL_ERROR : EXIT_SOME_FAILED;
-    }
-
-  if (!naccs_client_helo (client, options->helo, &error))
-    {
-      g_printerr (_("naccs-send: %s\n"), error->message);
-      reason = g_strdup (error->message);
-    }
-  else
-    {
-      next = send_files (client, options, &trace, results, count);
-      if (next < count)
-        reason = g_strdup_printf (_("the session ended after the failure of "
-                                    "\"%s\""), results[next - 1].path);
-    }
-  if (reason != NULL)
-    mark_rest_not_attempted (results, next, count, reason);
-
-  g_clear_error (&error);
-  if (naccs_client_is_connected (client)
-      && !naccs_client_quit (client, &error))
-    g_printerr (_("naccs-send: %s\n"), error->message);
-  return EXIT_ALL_ACCEPTED;
-}
-
-static int
-report (FileResult *results, guint count)
-{
-  guint accepted = 0;
-
-  for (guint i = 0; i < count; i++)
-    {
-      print_result (&results[i]);
-      if (results[i].outcome == OUTCOME_ACCEPTED)
-        accepted++;
-    }
-
-  g_info ("event=finished files=%u accepted=%u", count, accepted);
-  return accepted == count ? EXIT_ALL_ACCEPTED : EXIT_SOME_FAILED;
-}
-
-static int
-send_all (const Options *options, const char *host, guint16 port,
-          const NaccsClientTimeouts *timeouts)
-{
-  guint count = g_strv_length (options->files);
-  g_autofree FileResult *results = g_new0 (FileResult, count);
+  SendRun run;
   int status;
-  int report_status;
 
-  for (guint i = 0; i < count; i++)
-    results[i].path = options->files[i];
+  send_run_init (&run, files);
+  send_plan_execute (config, &run);
+  send_report_print (&run);
+  status = send_report_exit_status (&run);
 
-  g_info ("event=start files=%u host=%s port=%u", count, host, port);
-  status = run_session (options, host, port, timeouts, results, count);
-  report_status = report (results, count);
+  if (report_path != NULL
+      && !send_report_write_json (&run, config, report_path, &error))
+    {
+      g_printerr (_("naccs-send: cannot write the report: %s\n"),
+                  error->message);
+      status = EXIT_LOCAL_ERROR;
+    }
 
-  for (guint i = 0; i < count; i++)
-    g_free (results[i].detail);
-  return MAX (status, report_status);
+  send_run_clear (&run);
+  return status;
 }
 
 static void
 init_gettext (void)
 {
   setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  /* NACCS_LOCALEDIR points an uninstalled build at BUILDDIR/po, where
+   * meson writes the catalogues; installed programs use LOCALEDIR. */
+  const char *localedir = g_getenv ("NACCS_LOCALEDIR");
+  bindtextdomain (GETTEXT_PACKAGE,
+                  localedir != NULL && *localedir != '\0'
+                  ? localedir : LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
 }
@@ -558,27 +491,49 @@ parse_options (int *argc, char ***argv, Options *options, GError **error)
   return g_option_context_parse (context, argc, argv, error);
 }
 
+/* Parses and checks every option into @config. */
+static gboolean
+configure (Options *options, SendConfig *config, char **report_path,
+           GError **error)
+{
+  if (!check_required (options, error)
+      || !parse_server (options->server, &config->host, &config->port, error)
+      || !parse_timeouts (options, &config->timeouts, error)
+      || !parse_retries (options, config, error)
+      || !parse_report (options->report, report_path, error))
+    return FALSE;
+
+  if (options->to == NULL)
+    options->to = g_strdup (DEFAULT_RECIPIENT);
+  config->helo = options->helo;
+  config->from = options->from;
+  config->to = options->to;
+  config->resend_unknown = options->resend_unknown;
+  config->verbose = options->verbose;
+  return TRUE;
+}
+
 int
 main (int argc, char *argv[])
 {
   Options options = { 0 };
-  NaccsClientTimeouts timeouts;
+  SendConfig config;
+  g_autoptr (NaccsClientActionTable) table = NULL;
   g_autoptr (GError) error = NULL;
-  g_autofree char *host = NULL;
-  guint16 port = DEFAULT_PORT;
+  g_autofree char *report_path = NULL;
   int status;
 
   init_gettext ();
+  send_config_init (&config);
 
   if (!parse_options (&argc, &argv, &options, &error)
       || (!options.version
-          && (!check_required (&options, &error)
-              || !parse_server (options.server, &host, &port, &error)
-              || !parse_timeouts (&options, &timeouts, &error))))
+          && !configure (&options, &config, &report_path, &error)))
     {
       g_printerr (_("naccs-send: %s\n"), error->message);
       g_printerr (_("Run \"naccs-send --help\" to see the options.\n"));
       options_clear (&options);
+      g_free (config.host);
       return EXIT_LOCAL_ERROR;
     }
 
@@ -589,14 +544,20 @@ main (int argc, char *argv[])
       return EXIT_ALL_ACCEPTED;
     }
 
-  if (options.to == NULL)
-    options.to = g_strdup (DEFAULT_RECIPIENT);
-
-  if (!check_all_files (options.files))
+  if (!load_action_table (&options, &table, &error))
+    {
+      g_printerr (_("naccs-send: %s\n"), error->message);
+      status = EXIT_LOCAL_ERROR;
+    }
+  else if (!check_all_files (options.files))
     status = EXIT_LOCAL_ERROR;
   else
-    status = send_all (&options, host, port, &timeouts);
+    {
+      config.table = table;
+      status = send_all (&config, options.files, report_path);
+    }
 
   options_clear (&options);
+  g_free (config.host);
   return status;
 }

@@ -879,6 +879,11 @@ run_naccs_send (guint16 port, const char *const *files, ToolRun *run)
   g_ptr_array_add (argv, g_strdup ("--helo=" HELO_DOMAIN));
   g_ptr_array_add (argv, g_strdup ("--from=" FROM_ADDRESS));
   g_ptr_array_add (argv, g_strdup ("--reply-timeout=10"));
+  /* Fake servers serve one connection, so a reconnect meets a silent
+   * listener: keep its greeting timeout and the retries short. */
+  g_ptr_array_add (argv, g_strdup ("--greeting-timeout=1"));
+  g_ptr_array_add (argv, g_strdup ("--max-attempts=2"));
+  g_ptr_array_add (argv, g_strdup ("--retry-delay=0"));
   for (gsize i = 0; files[i] != NULL; i++)
     g_ptr_array_add (argv, g_strdup (files[i]));
   g_ptr_array_add (argv, NULL);

@@ -1,0 +1,188 @@
+/* send-report.c: what naccs-send reports about a run.
+ *
+ * Prints one line per file on stdout, in the order the files were given,
+ * and writes the JSON report of --report json:FILE: every step outcome of
+ * every connection (connection number, file, step, reply code, elapsed
+ * milliseconds, action taken, error) and the final outcome of each file.
+ * Step, action and outcome names in the JSON are the stable ASCII keys of
+ * naccs_client_step_to_string(), naccs_client_action_to_string() and
+ * send_outcome_to_string(), never translated, so that scripts can read them.
+ * The JSON is written by hand because the project depends on no JSON
+ * library; strings are made valid UTF-8 and escaped per RFC 8259 section 7.
+ */
+#include "config.h"
+
+#define G_LOG_DOMAIN "naccs-send"
+
+#include <glib/gi18n.h>
+
+#include "send-plan.h"
+
+#define EXIT_ALL_ACCEPTED 0
+#define EXIT_SOME_FAILED 1
+#define EXIT_LOCAL_ERROR 2
+
+static void
+print_file (const SendFile *file)
+{
+  const char *step = naccs_client_step_name (file->step);
+
+  switch (file->outcome)
+    {
+    case SEND_OUTCOME_ACCEPTED:
+      g_print (_("%s: accepted (reply code %u)\n"), file->path,
+               file->reply_code);
+      break;
+    case SEND_OUTCOME_REJECTED:
+      if (file->reply_code >= 500)
+        g_print (_("%s: rejected permanently (reply code %u to %s)\n"),
+                 file->path, file->reply_code, step);
+      else
+        g_print (_("%s: rejected temporarily (reply code %u to %s)\n"),
+                 file->path, file->reply_code, step);
+      break;
+    case SEND_OUTCOME_UNKNOWN:
+      g_print (_("%s: outcome unknown: %s\n"), file->path, file->detail);
+      break;
+    case SEND_OUTCOME_FAILED:
+      g_print (_("%s: not accepted: %s\n"), file->path, file->detail);
+      break;
+    case SEND_OUTCOME_NOT_ATTEMPTED:
+    default:
+      g_print (_("%s: not attempted: %s\n"), file->path,
+               file->detail ? file->detail : "");
+      break;
+    }
+}
+
+void
+send_report_print (const SendRun *run)
+{
+  for (guint i = 0; i < run->n_files; i++)
+    print_file (&run->files[i]);
+}
+
+int
+send_report_exit_status (const SendRun *run)
+{
+  if (run->local_error)
+    return EXIT_LOCAL_ERROR;
+
+  for (guint i = 0; i < run->n_files; i++)
+    if (run->files[i].outcome != SEND_OUTCOME_ACCEPTED)
+      return EXIT_SOME_FAILED;
+  return EXIT_ALL_ACCEPTED;
+}
+
+/* Appends @text as a JSON string, or null. */
+static void
+append_string (GString *out, const char *text)
+{
+  g_autofree char *valid = NULL;
+
+  if (text == NULL)
+    {
+      g_string_append (out, "null");
+      return;
+    }
+
+  /* File names need not be UTF-8; JSON text must be. */
+  valid = g_utf8_make_valid (text, -1);
+  g_string_append_c (out, '"');
+  for (const char *p = valid; *p != '\0'; p++)
+    {
+      guchar c = (guchar) *p;
+
+      if (c == '"' || c == '\\')
+        g_string_append_printf (out, "\\%c", c);
+      else if (c < 0x20)
+        g_string_append_printf (out, "\\u%04x", c);
+      else
+        g_string_append_c (out, (char) c);
+    }
+  g_string_append_c (out, '"');
+}
+
+/* Appends @code, or null for 0 (no reply). */
+static void
+append_code (GString *out, guint code)
+{
+  if (code == 0)
+    g_string_append (out, "null");
+  else
+    g_string_append_printf (out, "%u", code);
+}
+
+static void
+append_record (GString *out, const SendRun *run, const SendRecord *record)
+{
+  g_string_append_printf (out, "    {\"connection\": %u, \"file\": ",
+                          record->connection);
+  append_string (out, record->file >= 0 ? run->files[record->file].path
+                                        : NULL);
+  g_string_append_printf (out, ", \"step\": \"%s\", \"reply_code\": ",
+                          naccs_client_step_to_string (record->step));
+  append_code (out, record->reply_code);
+  g_string_append_printf (out, ", \"elapsed_ms\": %" G_GINT64_FORMAT
+                          ", \"action\": \"%s\", \"error\": ",
+                          record->elapsed_ms,
+                          naccs_client_action_to_string (record->action));
+  append_string (out, record->error);
+  g_string_append (out, "}");
+}
+
+static void
+append_file (GString *out, const SendFile *file)
+{
+  g_string_append (out, "    {\"path\": ");
+  append_string (out, file->path);
+  g_string_append_printf (out, ", \"outcome\": \"%s\", \"attempts\": %u, "
+                          "\"reply_code\": ",
+                          send_outcome_to_string (file->outcome),
+                          file->attempts);
+  append_code (out, file->reply_code);
+  g_string_append (out, ", \"step\": ");
+  append_string (out, file->attempts > 0
+                          ? naccs_client_step_to_string (file->step)
+                          : NULL);
+  g_string_append (out, ", \"detail\": ");
+  append_string (out, file->detail);
+  g_string_append (out, "}");
+}
+
+static char *
+format_json (const SendRun *run, const SendConfig *config)
+{
+  GString *out = g_string_new ("{\n  \"server\": ");
+  g_autofree char *server = g_strdup_printf ("%s:%u", config->host,
+                                             config->port);
+
+  append_string (out, server);
+  g_string_append_printf (out, ",\n  \"connections\": %u,\n"
+                          "  \"exit_status\": %d,\n  \"files\": [\n",
+                          run->connections, send_report_exit_status (run));
+  for (guint i = 0; i < run->n_files; i++)
+    {
+      append_file (out, &run->files[i]);
+      g_string_append (out, i + 1 < run->n_files ? ",\n" : "\n");
+    }
+
+  g_string_append (out, "  ],\n  \"attempts\": [\n");
+  for (guint i = 0; i < run->records->len; i++)
+    {
+      append_record (out, run,
+                     &g_array_index (run->records, SendRecord, i));
+      g_string_append (out, i + 1 < run->records->len ? ",\n" : "\n");
+    }
+  g_string_append (out, "  ]\n}\n");
+  return g_string_free (out, FALSE);
+}
+
+gboolean
+send_report_write_json (const SendRun *run, const SendConfig *config,
+                        const char *path, GError **error)
+{
+  g_autofree char *json = format_json (run, config);
+
+  return g_file_set_contents (path, json, -1, error);
+}
