@@ -23,6 +23,7 @@
 
 #include "cli-scenario.h"
 #include "server.h"
+#include "suite.h"
 
 typedef struct {
   char *listen;
@@ -206,13 +207,21 @@ main (int argc, char **argv)
   NaccsSimConfig config;
 
   setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  /* NACCS_LOCALEDIR points an uninstalled build at BUILDDIR/po, where
+   * meson writes the catalogues; installed programs use LOCALEDIR. */
+  const char *localedir = g_getenv ("NACCS_LOCALEDIR");
+  bindtextdomain (GETTEXT_PACKAGE,
+                  localedir != NULL && *localedir != '\0'
+                  ? localedir : LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
   /* stdout carries only the "listening on" line that scripts read. */
   g_log_writer_default_set_use_stderr (TRUE);
   /* A client that vanishes must cost a write error, not the process. */
   signal (SIGPIPE, SIG_IGN);
+  /* `naccs-sim suite ...` has options of its own (suite.c). */
+  if (argc > 1 && g_strcmp0 (argv[1], "suite") == 0)
+    return naccs_sim_suite_main (argc - 1, argv + 1);
 
   naccs_sim_config_init (&config);
   if (!parse_options (&argc, &argv, &options, &error)
