@@ -208,6 +208,13 @@ judge_reaction (ChecksJudge *judge,
     return;
 
   allowed = allowed_for (walk, step, reply->reply_code, postponed);
+  /* RFC 5321 section 4.1.4: a client whose EHLO is refused falls back to
+   * HELO.  SEQ-HELO judges the EHLO itself; the fallback is no blind
+   * continuation. */
+  if (class == 5
+      && checks_verb (g_ptr_array_index (events, (guint) request))
+           == CHECKS_VERB_EHLO)
+    allowed |= NACCS_SIM_NEXT_HELO;
   if ((allowed & checks_next_bit (action)) != 0)
     {
       checks_judge_pass (judge, NULL);

@@ -521,6 +521,19 @@ test_close_421_cases (void)
 
 static const CheckCase err_action_cases[] = {
   { "no error reply", "ERR-ACTION", GOOD, NA, NULL, NULL, 0 },
+  /* RFC 5321 section 4.1.4: HELO after a refused EHLO is the fallback. */
+  { "helo after ehlo 502", "ERR-ACTION",
+    SCRIPT ("0 connect", "1 < 220 EDIFACT.PROD.NACCS6",
+            "2 > EHLO user.example.jp", "3 < 502 use HELO",
+            "4 > HELO user.example.jp", "5 < 250 EDIFACT.PROD.NACCS6",
+            "6 > QUIT", "7 < 221 Bye", "8 closed"),
+    PASS, NULL, NULL, 0 },
+  { "helo again after helo 501", "ERR-ACTION",
+    SCRIPT ("0 connect", "1 < 220 EDIFACT.PROD.NACCS6",
+            "2 > HELO", "3 < 501 domain missing",
+            "4 > HELO", "5 < 501 domain missing",
+            "6 > QUIT", "7 < 221 Bye", "8 closed"),
+    FAIL, "HELO", "after reply 501", 0 },
   { "data after rcpt 550", "ERR-ACTION",
     SCRIPT (RCPT_REPLY ("550 no such user"), "8 > DATA", "9 < 503 bad sequence",
             "10 > QUIT", "11 < 221 Bye", "12 closed"),
