@@ -10,10 +10,43 @@ ci_say() {
   printf 'ci/%s: %s\n' "$(basename "$0")" "$*"
 }
 
+# Prints the translation of the printf format $1 filled with the remaining
+# arguments, with no newline.  The catalogue is that of the programs
+# (domain naccs-mail-harness), from NACCS_LOCALEDIR when it is set;
+# po/extract.sh extracts the formats of the scripts in po/POTFILES.shell.
+# Translations must keep the order of the arguments, because the printf of
+# bash has no positional arguments such as %2$s.
+ci_t() {
+  local format="$1"
+  shift
+  if command -v gettext >/dev/null 2>&1; then
+    if [[ -n "${NACCS_LOCALEDIR:-}" ]]; then
+      format="$(TEXTDOMAINDIR="$NACCS_LOCALEDIR" gettext -d naccs-mail-harness -- "$format")"
+    else
+      format="$(gettext -d naccs-mail-harness -- "$format")"
+    fi
+  fi
+  # shellcheck disable=SC2059 # the format is the translated message
+  printf -- "$format" "$@"
+}
+
 # Prints an error line to stderr and exits with status 1.
 ci_die() {
   printf 'ci/%s: error: %s\n' "$(basename "$0")" "$*" >&2
   exit 1
+}
+
+# Runs a build command.  With CI_BUILD_LOG set, its output goes to that
+# file and is shown only when the command fails, so the demo stays short.
+ci_build_step() {
+  if [[ -z "${CI_BUILD_LOG:-}" ]]; then
+    "$@"
+    return
+  fi
+  if ! "$@" >>"$CI_BUILD_LOG" 2>&1; then
+    tail -n 40 "$CI_BUILD_LOG" >&2
+    ci_die "$* failed; the whole output is in $CI_BUILD_LOG"
+  fi
 }
 
 # Configures build directory $1 with the extra meson options that follow,
@@ -23,10 +56,10 @@ ci_configure() {
   shift
   if [[ -f "$dir/meson-private/coredata.dat" ]]; then
     ci_say "reconfiguring $dir"
-    meson setup --reconfigure "$dir" "$CI_ROOT" "$@"
+    ci_build_step meson setup --reconfigure "$dir" "$CI_ROOT" "$@"
   else
     ci_say "configuring $dir"
-    meson setup "$dir" "$CI_ROOT" "$@"
+    ci_build_step meson setup "$dir" "$CI_ROOT" "$@"
   fi
 }
 
@@ -35,5 +68,5 @@ ci_compile() {
   local dir="$1"
   shift
   ci_say "compiling $dir${*:+ (targets: $*)}"
-  meson compile -C "$dir" "$@"
+  ci_build_step meson compile -C "$dir" "$@"
 }

@@ -3,7 +3,7 @@
 #
 # 1. Every source file of client/ and simulator/ (tests excluded) that marks
 #    strings with _(), N_() or ngettext() is listed in po/POTFILES.
-# 2. Extracts the messages afresh with xgettext and merges po/ja.po with
+# 2. Extracts the messages afresh (po/extract.sh) and merges po/ja.po with
 #    them: no message may be missing, untranslated or fuzzy.
 # 3. msgfmt --check accepts po/ja.po (format strings agree, header valid).
 # Usage: check-translations.sh SOURCE_ROOT
@@ -15,7 +15,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 status=0
 
-marked=$(grep -lE '(^|[^A-Za-z0-9_])(N?_|ngettext) \(' client/*.c simulator/*.c | sort)
+marked=$(grep -lE '(^|[^A-Za-z0-9_])(N?_|ngettext) ?\(' client/*.c simulator/*.c | sort)
 for file in $marked; do
   if ! grep -qxF "$file" po/POTFILES; then
     echo "po/POTFILES: $file marks translatable strings but is not listed; add the line \"$file\"" >&2
@@ -23,10 +23,7 @@ for file in $marked; do
   fi
 done
 
-xgettext --from-code=UTF-8 --language=C --keyword=_ --keyword=N_ \
-  --keyword=C_:1c,2 --keyword=NC_:1c,2 --keyword=ngettext:1,2 \
-  --keyword=g_dngettext:2,3 --add-comments=TRANSLATORS: \
-  --files-from=po/POTFILES --output="$work/messages.pot" 2>"$work/xgettext.log" || {
+po/extract.sh "$work/messages.pot" 2>"$work/xgettext.log" || {
   cat "$work/xgettext.log" >&2
   exit 1
 }

@@ -128,7 +128,7 @@ parse_options (int *argc, char ***argv, SuiteOptions *options,
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &options->verbose,
       N_("Log every run, connection and line on stderr"), NULL },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY,
-      &options->paths, NULL, N_("[SCENARIO_OR_DIRECTORY…]") },
+      &options->paths, NULL, N_("[SCENARIO_OR_DIRECTORY...]") },
     G_OPTION_ENTRY_NULL
   };
   g_autoptr (GOptionContext) context =

@@ -3,9 +3,9 @@
  * Every case runs a built program once per locale of the table below.  It
  * then looks for a sentence of the Japanese catalogue or of the English
  * source in what the program printed or wrote.  The cases cover help,
- * errors that name the file at fault, the verdicts of a scenario run with
- * its JSON and JUnit reports, and the file:line:column error of a bad
- * scenario.  gettext ignores LANGUAGE in the C locale, so the LANGUAGE=ja
+ * errors that name the file at fault, the verdicts of a scenario run and
+ * of "naccs-sim suite" with their JSON and JUnit reports, and the
+ * file:line:column error of a bad scenario.  gettext ignores LANGUAGE in the C locale, so the LANGUAGE=ja
  * case pairs it with C.UTF-8.
  *
  * The programs find the uninstalled catalogue through NACCS_LOCALEDIR,
@@ -106,7 +106,7 @@ new_launcher (const Locale *locale, const char *out_path,
 }
 
 /* Waits until @process exits or @timeout_ms passes, killing it then.
- * GLib's worker thread reaps the child, so polling sees the exit. */
+ * GLib's worker thread reaps the child, so polling detects the exit. */
 static int
 wait_for_exit (GSubprocess *process, guint timeout_ms, gboolean *timed_out)
 {
@@ -252,6 +252,13 @@ static const CommandCase command_cases[] = {
       "ADDRESS:PORT または [IPV6]:PORT で待ち受ける" },
     { "Mock NACCS center mail server",
       "Listen on ADDRESS:PORT, or [IPV6]:PORT" },
+  },
+  {
+    "naccs-sim suite --help", "NACCS_SIM", { "suite", "--help" }, 0,
+    { "クライアントに対して適合性シナリオを実行する",
+      "試験対象のクライアントを起動するコマンド" },
+    { "Runs the conformance scenarios against a client",
+      "Command that runs the client under test" },
   },
   {
     "naccs-sim bad --listen", "NACCS_SIM", { "--listen=127.0.0.1:99999" }, 2,
