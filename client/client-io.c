@@ -255,6 +255,16 @@ naccs_connection_get_peer (const NaccsConnection *connection)
   return connection->peer;
 }
 
+void
+naccs_connection_set_cancellable (NaccsConnection *connection,
+                                  GCancellable *cancellable)
+{
+  if (cancellable != NULL)
+    g_object_ref (cancellable);
+  g_clear_object (&connection->cancellable);
+  connection->cancellable = cancellable;
+}
+
 /* Maps a send or receive error: anything but cancellation means the
  * connection is gone (reset, broken pipe, network down). */
 static NaccsIoStatus

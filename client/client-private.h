@@ -118,6 +118,11 @@ void naccs_connection_free (NaccsConnection *connection);
 /* Returns "host:port", or "[v6]:port", of the peer, for messages. */
 const char *naccs_connection_get_peer (const NaccsConnection *connection);
 
+/* Replaces the GCancellable that wakes every wait (NULL: none), so that a
+ * session can still send QUIT after its caller cancelled it. */
+void naccs_connection_set_cancellable (NaccsConnection *connection,
+                                       GCancellable *cancellable);
+
 /* Appends @len bytes to the send buffer, sending it whenever it is full.
  * A send that cannot progress for @timeout_ms (0: no limit) times out. */
 gboolean naccs_connection_write (NaccsConnection *connection,

@@ -5,11 +5,16 @@
  * message and ".", and finally QUIT.  Only the 3-digit reply code is read.
  * What follows a reply is the action table's decision (action-table.c);
  * client-outcome.c words the error.  This file keeps the session state,
- * closes the connection when the action is RECONNECT, after a 421 (the
- * server is closing, so not even QUIT may follow) and after a timeout, a
- * lost connection, a reply that is not SMTP or cancellation, and calls the
- * caller's observers about every line and every step's outcome.  Bytes move
- * through client-io.c.
+ * closes the connection when the action is RECONNECT or the greeting was
+ * refused, and calls the caller's observers about every line and every
+ * step's outcome.  Bytes move through client-io.c.
+ *
+ * RFC 5321 sections 3.8 and 4.1.1.10: a client sends QUIT before it closes
+ * a connection that is still usable, that is after any complete reply that
+ * fits the step.  It closes without QUIT only after 421 (the server is
+ * closing the channel), a reply that does not fit the step (client and
+ * server no longer agree on the state, so QUIT could be taken for message
+ * data), a timeout, a lost connection, or a cancel that interrupted a wait.
  */
 #include "config.h"
 
@@ -23,6 +28,12 @@
 
 /* Read size when sending a file. */
 #define FILE_CHUNK_SIZE (64 * 1024)
+
+/* Longest wait for the reply to QUIT once the caller has cancelled the
+ * session: QUIT still goes out so that the center can end the session
+ * cleanly, but the caller asked to stop, so a silent center must not hold
+ * it for a whole reply timeout. */
+#define QUIT_AFTER_CANCEL_MS 2000
 
 typedef enum {
   STATE_DISCONNECTED,
@@ -262,14 +273,18 @@ fail_io (NaccsClient *client, NaccsClientStep step, NaccsPhase phase,
   return FALSE;
 }
 
-/* Acts on a complete reply: continues, or sets the error and closes the
- * connection when the action or a 421 requires it. */
+static void quit_and_close (NaccsClient *client);
+
+/* Acts on a complete reply: continues, or sets the error and ends the
+ * connection when the action, a 421 or a reply that does not fit the step
+ * requires it. */
 static gboolean
 check_reply (NaccsClient *client, NaccsClientStep step, guint code,
              GError **error)
 {
   g_autoptr (GError) local_error = NULL;
   NaccsClientAction action;
+  gboolean usable;
 
   action = naccs_outcome_of_reply (client->table, step, code,
                                    peer_of (client), &local_error);
@@ -280,11 +295,21 @@ check_reply (NaccsClient *client, NaccsClientStep step, guint code,
     }
 
   /* RFC 5321 section 3.8: after 421 the server closes the channel, so the
-   * client sends nothing more on it, whatever action the table returns. */
-  if (code == 421 || action == NACCS_CLIENT_ACTION_RECONNECT
-      || local_error->code == NACCS_CLIENT_ERROR_BAD_REPLY)
+   * client sends nothing more on it, whatever action the table returns.
+   * After a reply that does not fit the step the server may be reading
+   * message data, so QUIT would not be read as a command either. */
+  usable = code != 421
+           && local_error->code != NACCS_CLIENT_ERROR_BAD_REPLY;
+  if (!usable)
     naccs_client_close (client);
   finish_step (client, step, code, action, local_error);
+
+  /* Any other reply leaves the server waiting for a command, so leaving
+   * the connection means QUIT first.  QUIT's own reply ends the session
+   * in naccs_client_quit() whatever it is. */
+  if (usable && action == NACCS_CLIENT_ACTION_RECONNECT
+      && step != NACCS_CLIENT_STEP_QUIT)
+    quit_and_close (client);
   g_propagate_error (error, g_steal_pointer (&local_error));
   return FALSE;
 }
@@ -311,10 +336,11 @@ read_reply (NaccsClient *client, NaccsClientStep step, guint timeout_ms,
   return check_reply (client, step, code, error);
 }
 
-/* Sends @line and CRLF, then reads and checks the reply to @step. */
+/* Sends @line and CRLF, then reads and checks the reply to @step within
+ * @reply_ms. */
 static gboolean
-run_command (NaccsClient *client, NaccsClientStep step, const char *line,
-             GError **error)
+run_command_within (NaccsClient *client, NaccsClientStep step,
+                    const char *line, guint reply_ms, GError **error)
 {
   NaccsIoResult result = { 0 };
   guint send_ms = client->timeouts.send_ms;
@@ -334,7 +360,74 @@ run_command (NaccsClient *client, NaccsClientStep step, const char *line,
       return FALSE;
     }
 
-  return read_reply (client, step, client->timeouts.reply_ms, error);
+  return read_reply (client, step, reply_ms, error);
+}
+
+/* Fails with CANCELLED, leaving the connection open, when the caller has
+ * cancelled the session before the command of @step went out: no reply is
+ * outstanding then, so the connection is still usable for QUIT.  No step
+ * outcome is reported, because nothing was sent. */
+static gboolean
+check_not_cancelled (NaccsClient *client, NaccsClientStep step,
+                     GError **error)
+{
+  if (!g_cancellable_is_cancelled (client->cancellable))
+    return TRUE;
+
+  naccs_error_set (error, NACCS_CLIENT_ERROR_CANCELLED, 0,
+                   _("%s to %s not sent: cancelled; the connection is still "
+                     "open for QUIT"), naccs_client_step_name (step),
+                   peer_of (client));
+  client->last_action = NACCS_CLIENT_ACTION_GIVE_UP_SESSION;
+  g_info ("session=%u event=cancelled step=%s", client->session_id,
+          naccs_client_step_to_string (step));
+  return FALSE;
+}
+
+/* Sends @line and CRLF, then reads and checks the reply to @step. */
+static gboolean
+run_command (NaccsClient *client, NaccsClientStep step, const char *line,
+             GError **error)
+{
+  return check_not_cancelled (client, step, error)
+         && run_command_within (client, step, line,
+                                client->timeouts.reply_ms, error);
+}
+
+/* Sends QUIT and reads its reply.  Once the caller has cancelled the
+ * session, QUIT still goes out, without the GCancellable and waiting at
+ * most QUIT_AFTER_CANCEL_MS, so that the session ends cleanly and soon. */
+static gboolean
+send_quit (NaccsClient *client, GError **error)
+{
+  guint reply_ms = client->timeouts.reply_ms;
+
+  if (g_cancellable_is_cancelled (client->cancellable))
+    {
+      naccs_connection_set_cancellable (client->connection, NULL);
+      if (reply_ms == 0 || reply_ms > QUIT_AFTER_CANCEL_MS)
+        reply_ms = QUIT_AFTER_CANCEL_MS;
+    }
+  return run_command_within (client, NACCS_CLIENT_STEP_QUIT, "QUIT",
+                             reply_ms, error);
+}
+
+/* Ends a connection that is still usable with QUIT, whatever its reply,
+ * and closes it.  The QUIT step reaches the reply observer like any other,
+ * but the caller still sees the reply code and action of the step that
+ * ended the connection. */
+static void
+quit_and_close (NaccsClient *client)
+{
+  NaccsClientAction action = client->last_action;
+  guint code = client->last_reply_code;
+
+  g_info ("session=%u event=quit-before-close action=%s reply=%u",
+          client->session_id, naccs_client_action_to_string (action), code);
+  send_quit (client, NULL);
+  naccs_client_close (client);
+  client->last_action = action;
+  client->last_reply_code = code;
 }
 
 /* Fails with NACCS_CLIENT_ERROR_STATE unless the session is in one of the
@@ -469,11 +562,11 @@ naccs_client_connect (NaccsClient *client, const char *host, guint16 port,
   start_step (client);
   ok = read_reply (client, NACCS_CLIENT_STEP_GREETING,
                    client->timeouts.greeting_ms, error);
-  /* A refusing greeting leaves nothing to do on this connection.
-   * NOTE: RFC 5321 section 3.1 lets a client send QUIT after a 554
-   * greeting; this client closes at once instead. */
-  if (!ok)
-    naccs_client_close (client);
+  /* A refusing greeting leaves nothing to do on this connection.  When it
+   * is still open the reply was usable, so QUIT ends it: RFC 5321 section
+   * 3.1 has a server that greets with 554 wait for QUIT before closing. */
+  if (!ok && client->connection != NULL)
+    quit_and_close (client);
   return ok;
 }
 
@@ -651,9 +744,10 @@ stream_file (BodyWriter *writer, NaccsClientDotEncoder *encoder,
   for (;;)
     {
       g_autoptr (GError) read_error = NULL;
+      /* A local read does not wait on the peer, so it is not cancelled:
+       * a cancel stops the next send instead. */
       gssize got = g_input_stream_read (stream, buffer, FILE_CHUNK_SIZE,
-                                        writer->client->cancellable,
-                                        &read_error);
+                                        NULL, &read_error);
 
       if (got == 0)
         return TRUE;
@@ -690,7 +784,7 @@ naccs_client_send_file (NaccsClient *client, const char *from, const char *to,
   /* Open before MAIL FROM, so a file that vanished puts nothing on the wire.
    * NOTE: a file changed between the check and this read is sent as it is
    * now, unchecked. */
-  stream = g_file_read (file, client->cancellable, &open_error);
+  stream = g_file_read (file, NULL, &open_error);
   if (stream == NULL)
     {
       naccs_error_set_file (error, file, open_error);
@@ -736,7 +830,7 @@ naccs_client_quit (NaccsClient *client, GError **error)
     return FALSE;
 
   /* Whatever the reply, the session is over. */
-  ok = run_command (client, NACCS_CLIENT_STEP_QUIT, "QUIT", error);
+  ok = send_quit (client, error);
   naccs_client_close (client);
   return ok;
 }

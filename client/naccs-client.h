@@ -69,7 +69,7 @@ const char *naccs_client_step_to_string (NaccsClientStep step);
 typedef enum {
   NACCS_CLIENT_ACTION_CONTINUE,        /* go on with the next step */
   NACCS_CLIENT_ACTION_RETRY_LATER,     /* RSET; send the message again later */
-  NACCS_CLIENT_ACTION_RECONNECT,       /* close without QUIT, reconnect, resume */
+  NACCS_CLIENT_ACTION_RECONNECT,       /* QUIT if usable, close, reconnect, resume */
   NACCS_CLIENT_ACTION_GIVE_UP_MESSAGE, /* RSET; report it, never resend it */
   NACCS_CLIENT_ACTION_GIVE_UP_SESSION, /* QUIT unless closed; stop sending */
 } NaccsClientAction;
@@ -167,13 +167,19 @@ void naccs_client_set_reply_func (NaccsClient *client,
 /* How the calls below act on the action table: each returns TRUE only when
  * the step's action is CONTINUE.  Otherwise the error describes what happened
  * and naccs_client_get_last_action() returns what to do.  The library closes the
- * connection itself for RECONNECT, for 421 (the server is closing, so nothing
- * more may be sent, not even QUIT), for a timeout, a lost connection, a bad
- * reply and cancellation.  For RETRY_LATER and GIVE_UP_MESSAGE the caller
- * sends RSET; for GIVE_UP_SESSION it sends QUIT if still connected. */
+ * connection itself for RECONNECT and for a refused greeting, sending QUIT
+ * first (RFC 5321 sections 3.8 and 4.1.1.10) and reporting it to the reply
+ * observer as a QUIT step.  It closes without QUIT after 421 (the server is
+ * closing, so nothing more may be sent), a reply that does not fit the step,
+ * a timeout, a lost connection, and a cancel that interrupted a wait or a
+ * send.  A cancel seen before a command goes out fails with CANCELLED and
+ * GIVE_UP_SESSION and leaves the connection open.  For RETRY_LATER and
+ * GIVE_UP_MESSAGE the caller sends RSET; for GIVE_UP_SESSION it sends QUIT if
+ * still connected. */
 
 /* Resolves @host (a name or an IPv4/IPv6 literal), connects to @port and
- * reads the greeting.  Succeeds only on 220. */
+ * reads the greeting.  Succeeds only on 220; after any other complete reply
+ * it sends QUIT and closes. */
 gboolean naccs_client_connect (NaccsClient *client, const char *host,
                                guint16 port, GError **error);
 
@@ -206,7 +212,9 @@ gboolean naccs_client_send_file (NaccsClient *client, const char *from,
  * after HELO. */
 gboolean naccs_client_rset (NaccsClient *client, GError **error);
 
-/* Sends QUIT, reads 221 and closes the connection. */
+/* Sends QUIT, reads 221 and closes the connection.  After the GCancellable
+ * was cancelled, QUIT still goes out and waits at most 2 seconds for its
+ * reply (or the reply timeout, if shorter). */
 gboolean naccs_client_quit (NaccsClient *client, GError **error);
 
 /* Closes the connection without QUIT.  Safe to call at any time. */

@@ -5,8 +5,10 @@
  * connection opens, so a bad file or a bad option stops the run with
  * nothing sent.  send-plan.c then sends the files, reconnecting and
  * retrying within the limits set here, and send-report.c prints one line
- * per file and writes the JSON report.  Exit status: 0 when every file was
- * accepted, 1 when some were not, 2 for usage and local errors.
+ * per file and writes the JSON report.  SIGINT and SIGTERM cancel the run
+ * through its GCancellable, so that the session still ends with QUIT and
+ * every file is reported.  Exit status: 0 when every file was accepted, 1
+ * when some were not (also after a cancel), 2 for usage and local errors.
  */
 #include "config.h"
 
@@ -18,6 +20,7 @@
 #include <string.h>
 
 #include <glib/gi18n.h>
+#include <glib-unix.h>
 
 #include "send-plan.h"
 
@@ -381,9 +384,23 @@ check_required (const Options *options, GError **error)
   return TRUE;
 }
 
-/* Checks that @path exists, is a non-empty regular file and contains a message
- * that can be sent faithfully; prints what is wrong and what to do. */
-static gboolean
+/* Prints @text, a translated "naccs-send: ...\n" line, and returns it
+ * without the program name and the newline, for the JSON report. */
+static char *
+print_problem (char *text)
+{
+  static const char prefix[] = "naccs-send: ";
+  gsize skip = g_str_has_prefix (text, prefix) ? strlen (prefix) : 0;
+
+  g_printerr ("%s", text);
+  memmove (text, text + skip, strlen (text + skip) + 1);
+  return g_strchomp (text);
+}
+
+/* Checks that @path exists, is a non-empty regular file and contains a
+ * message that can be sent faithfully.  Prints what is wrong and what to
+ * do, and returns that text, or NULL when the file can be sent. */
+static char *
 check_file (const char *path)
 {
   g_autoptr (GFile) file = g_file_new_for_commandline_arg (path);
@@ -394,41 +411,68 @@ check_file (const char *path)
                             G_FILE_ATTRIBUTE_STANDARD_SIZE,
                             G_FILE_QUERY_INFO_NONE, NULL, &error);
   if (info == NULL)
-    {
-      g_printerr (_("naccs-send: cannot read \"%s\": %s: check the path\n"),
-                  path, error->message);
-      return FALSE;
-    }
+    return print_problem (g_strdup_printf (
+        _("naccs-send: cannot read \"%s\": %s: check the path\n"), path,
+        error->message));
   if (g_file_info_get_file_type (info) != G_FILE_TYPE_REGULAR)
-    {
-      g_printerr (_("naccs-send: \"%s\" is not a regular file: give a "
-                    "message file\n"), path);
-      return FALSE;
-    }
+    return print_problem (g_strdup_printf (
+        _("naccs-send: \"%s\" is not a regular file: give a message file\n"),
+        path));
   if (g_file_info_get_size (info) == 0)
-    {
-      g_printerr (_("naccs-send: \"%s\" is empty: give a file that contains "
-                    "a processing-request message\n"), path);
-      return FALSE;
-    }
+    return print_problem (g_strdup_printf (
+        _("naccs-send: \"%s\" is empty: give a file that contains a "
+          "processing-request message\n"), path));
   if (!naccs_client_validate_file (file, &error))
-    {
-      g_printerr (_("naccs-send: \"%s\" cannot be sent: %s\n"), path,
-                  error->message);
-      return FALSE;
-    }
-  return TRUE;
+    return print_problem (g_strdup_printf (
+        _("naccs-send: \"%s\" cannot be sent: %s\n"), path,
+        error->message));
+  return NULL;
 }
 
+/* Checks every file, so one run lists every problem.  Returns one entry
+ * per file in @problems: the problem, or NULL for a file that can be
+ * sent. */
 static gboolean
-check_all_files (char **files)
+check_all_files (char **files, GPtrArray *problems)
 {
   gboolean ok = TRUE;
 
-  /* Check every file, so one run lists every problem. */
   for (guint i = 0; files[i] != NULL; i++)
-    ok = check_file (files[i]) && ok;
+    {
+      char *problem = check_file (files[i]);
+
+      g_ptr_array_add (problems, problem);
+      ok = ok && problem == NULL;
+    }
   return ok;
+}
+
+/* Writes the JSON report of a run that stopped before it connected
+ * because some files cannot be sent: every file is not attempted, and a
+ * bad file's detail is its problem. */
+static void
+write_refused_report (const SendConfig *config, char **files,
+                      GPtrArray *problems, const char *report_path)
+{
+  g_autoptr (GError) error = NULL;
+  SendRun run;
+
+  send_run_init (&run, files);
+  run.local_error = TRUE;
+  run.session_error = g_strdup (_("some files cannot be sent, so nothing "
+                                  "was sent"));
+  for (guint i = 0; i < run.n_files; i++)
+    {
+      const char *problem = g_ptr_array_index (problems, i);
+
+      run.files[i].done = TRUE;
+      run.files[i].detail = g_strdup (problem ? problem : run.session_error);
+    }
+
+  if (!send_report_write_json (&run, config, report_path, &error))
+    g_printerr (_("naccs-send: cannot write the report: %s\n"),
+                error->message);
+  send_run_clear (&run);
 }
 
 /* Loads --action-table, if given, into @table. */
@@ -441,6 +485,88 @@ load_action_table (const Options *options, NaccsClientActionTable **table,
 
   *table = naccs_client_action_table_load_file (options->action_table, error);
   return *table != NULL;
+}
+
+/* Cancels a run on SIGINT or SIGTERM.  The run blocks and iterates no main
+ * loop, so the signal sources get a thread of their own, which is safe
+ * because g_cancellable_cancel() may be called from any thread. */
+typedef struct {
+  GMainContext *context;
+  GThread *thread;
+  GCancellable *cancellable;
+  gint stop; /* atomic: the thread ends at its next wakeup */
+} SignalWatch;
+
+typedef struct {
+  SignalWatch *watch;
+  int signal_number;
+  const char *signal_name;
+} SignalSource;
+
+static gboolean
+on_signal (gpointer user_data)
+{
+  const SignalSource *source = user_data;
+
+  /* NOTE: a second signal does nothing more; the run ends soon anyway,
+   * because every wait is cancelled and QUIT waits at most 2 seconds. */
+  if (!g_cancellable_is_cancelled (source->watch->cancellable))
+    {
+      g_cancellable_cancel (source->watch->cancellable);
+      g_info ("event=cancelled signal=%s", source->signal_name);
+      g_printerr (_("naccs-send: %s received: ending the session; files "
+                    "not sent yet are reported as not attempted\n"),
+                  source->signal_name);
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+/* Iterates the watch's context until signal_watch_stop().  A flag and a
+ * wakeup, not g_main_loop_quit(), because a quit that comes before the
+ * loop runs would be lost. */
+static gpointer
+run_signal_loop (gpointer user_data)
+{
+  SignalWatch *watch = user_data;
+
+  g_main_context_push_thread_default (watch->context);
+  while (!g_atomic_int_get (&watch->stop))
+    g_main_context_iteration (watch->context, TRUE);
+  g_main_context_pop_thread_default (watch->context);
+  return NULL;
+}
+
+static void
+signal_watch_start (SignalWatch *watch, GCancellable *cancellable)
+{
+  static SignalSource sources[] = {
+    { NULL, SIGINT, "SIGINT" },
+    { NULL, SIGTERM, "SIGTERM" },
+  };
+
+  watch->cancellable = cancellable;
+  watch->context = g_main_context_new ();
+  for (gsize i = 0; i < G_N_ELEMENTS (sources); i++)
+    {
+      GSource *source = g_unix_signal_source_new (sources[i].signal_number);
+
+      sources[i].watch = watch;
+      g_source_set_callback (source, on_signal, &sources[i], NULL);
+      g_source_attach (source, watch->context);
+      g_source_unref (source);
+    }
+  watch->thread = g_thread_new ("naccs-send-signals", run_signal_loop, watch);
+}
+
+/* Stops the thread; destroying the sources restores the default action of
+ * both signals. */
+static void
+signal_watch_stop (SignalWatch *watch)
+{
+  g_atomic_int_set (&watch->stop, 1);
+  g_main_context_wakeup (watch->context);
+  g_thread_join (watch->thread);
+  g_main_context_unref (watch->context);
 }
 
 /* Sends the files, prints the outcomes and writes the report.  Returns the
@@ -521,6 +647,7 @@ main (int argc, char *argv[])
   g_autoptr (NaccsClientActionTable) table = NULL;
   g_autoptr (GError) error = NULL;
   g_autofree char *report_path = NULL;
+  g_autoptr (GPtrArray) problems = g_ptr_array_new_with_free_func (g_free);
   int status;
 
   init_gettext ();
@@ -549,12 +676,22 @@ main (int argc, char *argv[])
       g_printerr (_("naccs-send: %s\n"), error->message);
       status = EXIT_LOCAL_ERROR;
     }
-  else if (!check_all_files (options.files))
-    status = EXIT_LOCAL_ERROR;
+  else if (!check_all_files (options.files, problems))
+    {
+      if (report_path != NULL)
+        write_refused_report (&config, options.files, problems, report_path);
+      status = EXIT_LOCAL_ERROR;
+    }
   else
     {
+      g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+      SignalWatch watch = { 0 };
+
+      signal_watch_start (&watch, cancellable);
       config.table = table;
+      config.cancellable = cancellable;
       status = send_all (&config, options.files, report_path);
+      signal_watch_stop (&watch);
     }
 
   options_clear (&options);

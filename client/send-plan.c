@@ -8,11 +8,16 @@
  * - continue: the next step, or the next file after a 250 to ".";
  * - retry-later: RSET, and the file waits for a back-off delay while the
  *   other files go on;
- * - reconnect: the library has closed the connection (also after 421, a
- *   timeout, a lost connection or a bad reply); the next connection
- *   resumes with the first file not yet done, after a back-off delay;
+ * - reconnect: the library has closed the connection, with QUIT when it
+ *   was still usable and without it after 421, a timeout, a lost
+ *   connection or a bad reply.  The next connection resumes with the
+ *   first file not yet done, after a back-off delay;
  * - give-up-message: RSET, and the file is final (rejected or failed);
  * - give-up-session: QUIT if the connection is still open, and stop.
+ *
+ * A cancel of config->cancellable (naccs-send cancels it on SIGINT and
+ * SIGTERM) stops the run: QUIT if the connection is usable, files never
+ * tried stay not attempted.
  *
  * Three rules keep files from being lost or duplicated.  A file whose end
  * of data got 250 is done and never sent again.  A file is reported as
@@ -108,11 +113,15 @@ send_plan_backoff_ms (const SendConfig *config, guint retry)
   return (guint) MIN (delay, (double) config->max_retry_delay_ms);
 }
 
-/* Waits @ms milliseconds, or less when the run is cancelled. */
+/* Waits @ms milliseconds, or less when the run is cancelled.  A signal
+ * interrupts poll() before the cancel arrives from the signal thread, so
+ * the wait goes on until its deadline or the cancel. */
 static void
 wait_ms (const SendConfig *config, guint ms)
 {
+  gint64 deadline = g_get_monotonic_time () + (gint64) ms * 1000;
   GPollFD pollfd;
+  gint64 left_us;
 
   if (ms == 0)
     return;
@@ -123,7 +132,9 @@ wait_ms (const SendConfig *config, guint ms)
       return;
     }
 
-  g_poll (&pollfd, 1, (gint) ms);
+  while (!g_cancellable_is_cancelled (config->cancellable)
+         && (left_us = deadline - g_get_monotonic_time ()) > 0)
+    g_poll (&pollfd, 1, (gint) ((left_us + 999) / 1000));
   g_cancellable_release_fd (config->cancellable);
 }
 
@@ -211,6 +222,12 @@ open_session (Plan *plan)
 
       g_info ("event=reconnect retry=%u delay_ms=%u", retry, delay);
       wait_ms (config, delay);
+      /* A cancel ends the wait early; no new connection after it. */
+      if (is_cancelled (plan))
+        {
+          stop_session (plan, _("cancelled"));
+          return FALSE;
+        }
     }
 
   plan->current_file = -1;
@@ -322,6 +339,33 @@ follow_action (Plan *plan, NaccsClientAction action, gboolean sent,
     plan->failed_connections++;
 }
 
+/* Returns the step of the first record from @from on that did not
+ * continue: the step that ended the attempt, not the QUIT that may have
+ * followed it.  MAIL when there is none, because then the file itself
+ * stopped the attempt before MAIL FROM. */
+static NaccsClientStep
+failed_step (const SendRun *run, guint from)
+{
+  for (guint i = from; i < run->records->len; i++)
+    {
+      const SendRecord *record = &g_array_index (run->records, SendRecord, i);
+
+      if (record->action != NACCS_CLIENT_ACTION_CONTINUE)
+        return record->step;
+    }
+  return NACCS_CLIENT_STEP_MAIL;
+}
+
+/* Handles a cancel seen before MAIL FROM went out for @file: the file
+ * keeps no attempt, so it is reported as not attempted. */
+static void
+stop_before_file (Plan *plan, SendFile *file, const GError *error)
+{
+  file->attempts--;
+  stop_session (plan, error->message);
+  plan->current_file = -1;
+}
+
 /* Sends file @index once on the open connection. */
 static void
 attempt_file (Plan *plan, guint index)
@@ -349,12 +393,17 @@ attempt_file (Plan *plan, guint index)
     }
 
   action = naccs_client_get_last_action (plan->client);
-  file->reply_code = naccs_client_error_get_reply_code (error);
-  /* No record means the file itself was at fault before MAIL FROM. */
+  /* No record means nothing went out: the file itself was at fault, or the
+   * run was cancelled, before MAIL FROM. */
   sent = plan->run->records->len > records_before;
-  file->step = sent ? g_array_index (plan->run->records, SendRecord,
-                                     plan->run->records->len - 1).step
-                    : NACCS_CLIENT_STEP_MAIL;
+  if (!sent && g_error_matches (error, NACCS_CLIENT_ERROR,
+                                NACCS_CLIENT_ERROR_CANCELLED))
+    {
+      stop_before_file (plan, file, error);
+      return;
+    }
+  file->reply_code = naccs_client_error_get_reply_code (error);
+  file->step = failed_step (plan->run, records_before);
   g_free (file->detail);
   file->detail = g_strdup (error->message);
   if (naccs_client_last_outcome_unknown (plan->client))
@@ -457,6 +506,9 @@ send_plan_execute (const SendConfig *config, SendRun *run)
           run->n_files, config->host, config->port, config->max_attempts);
   while (step_plan (&plan))
     ;
+  /* Whatever the cancel interrupted, its file is not accepted and the
+   * files after it are not attempted, so the exit status is 1 anyway. */
+  run->cancelled = is_cancelled (&plan);
 
   quit_session (&plan);
   finish_remaining (run);

@@ -73,6 +73,7 @@ typedef struct {
   guint connections;    /* connections tried */
   gboolean local_error; /* the run stopped on a local fault, such as a
                          * host name that does not resolve */
+  gboolean cancelled;   /* the run was cancelled before it ended */
   char *session_error;  /* why the session stopped early, or NULL */
 } SendRun;
 

@@ -3,7 +3,8 @@
  * Prints one line per file on stdout, in the order the files were given,
  * and writes the JSON report of --report json:FILE: every step outcome of
  * every connection (connection number, file, step, reply code, elapsed
- * milliseconds, action taken, error) and the final outcome of each file.
+ * milliseconds, action taken, error), the final outcome of each file,
+ * whether the run was cancelled, and why the session stopped early.
  * Step, action and outcome names in the JSON are the stable ASCII keys of
  * naccs_client_step_to_string(), naccs_client_action_to_string() and
  * send_outcome_to_string(), never translated, so that scripts can read them.
@@ -159,8 +160,13 @@ format_json (const SendRun *run, const SendConfig *config)
 
   append_string (out, server);
   g_string_append_printf (out, ",\n  \"connections\": %u,\n"
-                          "  \"exit_status\": %d,\n  \"files\": [\n",
-                          run->connections, send_report_exit_status (run));
+                          "  \"cancelled\": %s,\n"
+                          "  \"exit_status\": %d,\n  \"session_error\": ",
+                          run->connections,
+                          run->cancelled ? "true" : "false",
+                          send_report_exit_status (run));
+  append_string (out, run->session_error);
+  g_string_append (out, ",\n  \"files\": [\n");
   for (guint i = 0; i < run->n_files; i++)
     {
       append_file (out, &run->files[i]);

@@ -396,6 +396,135 @@ test_reply_observer (void)
   script_server_free (server);
 }
 
+/* A session that gives up on its connection after a reply, with what the
+ * server must have received and what the caller must see. */
+typedef struct {
+  const char *label;
+  ScriptRule rules[2];
+  gsize n_rules;
+  Call want_failed;      /* CALL_SEND: the RSET after the send failed */
+  const char *want_commands;
+  NaccsClientAction want_action;
+  guint want_code;       /* the reply code carried by the error */
+  const char *want_steps; /* the reply observer's lines after connect */
+} GiveUpCase;
+
+#define HELO_LINE "HELO " HELO_DOMAIN "\n"
+#define MAIL_RCPT_LINES                                                       \
+  "MAIL FROM:<" FROM_ADDRESS ">\nRCPT TO:<" TO_ADDRESS ">\n"
+
+static const GiveUpCase give_up_cases[] = {
+  { "greeting 450", { { 1, EVENT_GREETING, 1, FAULT_REPLY, 0,
+                        "450 try later\r\n" } }, 1,
+    CALL_CONNECT, "QUIT\n", NACCS_CLIENT_ACTION_RECONNECT, 450,
+    "1 greeting 450 reconnect\n1 quit 221 continue\n" },
+  { "greeting 554", { { 1, EVENT_GREETING, 1, FAULT_REPLY, 0,
+                        "554 no service\r\n" } }, 1,
+    CALL_CONNECT, "QUIT\n", NACCS_CLIENT_ACTION_GIVE_UP_SESSION, 554,
+    "1 greeting 554 give-up-session\n1 quit 221 continue\n" },
+  { "HELO 451", { { 1, EVENT_HELO, 1, FAULT_REPLY, 0, "451 later\r\n" } },
+    1, CALL_HELO, HELO_LINE "QUIT\n", NACCS_CLIENT_ACTION_RECONNECT, 451,
+    "1 greeting 220 continue\n1 helo 451 reconnect\n1 quit 221 continue\n" },
+  { "RSET 451", { { 1, EVENT_RCPT, 1, FAULT_REPLY, 0, "550 no\r\n" },
+                  { 1, EVENT_RSET, 1, FAULT_REPLY, 0, "451 later\r\n" } },
+    2, CALL_SEND, HELO_LINE MAIL_RCPT_LINES "RSET\nQUIT\n",
+    NACCS_CLIENT_ACTION_RECONNECT, 451,
+    "1 greeting 220 continue\n1 helo 250 continue\n1 mail 250 continue\n"
+    "1 rcpt 550 give-up-message\n1 rset 451 reconnect\n"
+    "1 quit 221 continue\n" },
+  { "RSET 500", { { 1, EVENT_RCPT, 1, FAULT_REPLY, 0, "550 no\r\n" },
+                  { 1, EVENT_RSET, 1, FAULT_REPLY, 0, "500 what\r\n" } },
+    2, CALL_SEND, HELO_LINE MAIL_RCPT_LINES "RSET\nQUIT\n",
+    NACCS_CLIENT_ACTION_RECONNECT, 500,
+    "1 greeting 220 continue\n1 helo 250 continue\n1 mail 250 continue\n"
+    "1 rcpt 550 give-up-message\n1 rset 500 reconnect\n"
+    "1 quit 221 continue\n" },
+  { "greeting 450, QUIT 500",
+    { { 1, EVENT_GREETING, 1, FAULT_REPLY, 0, "450 try later\r\n" },
+      { 1, EVENT_QUIT, 1, FAULT_REPLY, 0, "500 what\r\n" } }, 2,
+    CALL_CONNECT, "QUIT\n", NACCS_CLIENT_ACTION_RECONNECT, 450,
+    "1 greeting 450 reconnect\n1 quit 500 give-up-message\n" },
+  /* The server is closing, the reply does not fit the step, or no reply
+   * came: the connection is closed without QUIT. */
+  { "greeting 421", { { 1, EVENT_GREETING, 1, FAULT_REPLY, 0,
+                        "421 closing\r\n" } }, 1,
+    CALL_CONNECT, "", NACCS_CLIENT_ACTION_RECONNECT, 421,
+    "1 greeting 421 reconnect\n" },
+  { "HELO 421", { { 1, EVENT_HELO, 1, FAULT_REPLY, 0, "421 closing\r\n" } },
+    1, CALL_HELO, HELO_LINE, NACCS_CLIENT_ACTION_RECONNECT, 421,
+    "1 greeting 220 continue\n1 helo 421 reconnect\n" },
+  { "HELO 354", { { 1, EVENT_HELO, 1, FAULT_REPLY, 0, "354 go\r\n" } }, 1,
+    CALL_HELO, HELO_LINE, NACCS_CLIENT_ACTION_RECONNECT, 354,
+    "1 greeting 220 continue\n1 helo 354 reconnect\n" },
+  { "HELO silent", { { 1, EVENT_HELO, 1, FAULT_SILENT, 0, NULL } }, 1,
+    CALL_HELO, HELO_LINE, NACCS_CLIENT_ACTION_RECONNECT, 0,
+    "1 greeting 220 continue\n1 helo 0 reconnect\n" },
+};
+
+static gboolean
+text_is (const char *got, const char *want, const char *label)
+{
+  if (g_strcmp0 (got, want) == 0)
+    return TRUE;
+  fprintf (stderr, "\n  %s: got \"%s\", want \"%s\"\n", label,
+           got ? got : "(null)", want ? want : "(null)");
+  return FALSE;
+}
+
+/* Runs connect, HELO and one message, and RSET when the message failed
+ * with the connection open.  Returns the call that failed last. */
+static Call
+drive_with_reset (NaccsClient *client, guint16 port, GError **error)
+{
+  g_autofree char *text = script_message ("m1", 1, 10);
+  Call failed = drive (client, port, text, error);
+
+  if (failed == CALL_SEND && naccs_client_is_connected (client))
+    {
+      g_clear_error (error);
+      CU_ASSERT_FALSE (naccs_client_rset (client, error));
+    }
+  return failed;
+}
+
+/* Proves a connection given up after a usable reply ends with QUIT, and
+ * after 421, a reply that does not fit or silence closes without it. */
+static void
+test_quit_before_close (void)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (give_up_cases); i++)
+    {
+      const GiveUpCase *c = &give_up_cases[i];
+      ScriptServer *server = script_server_start (c->rules, c->n_rules);
+      g_autoptr (NaccsClient) client = new_client (300, NULL);
+      g_autoptr (GString) seen = g_string_new (NULL);
+      g_autoptr (GError) error = NULL;
+      const char *commands;
+      const char *steps;
+      Call failed;
+
+      naccs_client_set_reply_func (client, record_reply, seen);
+      failed = drive_with_reset (client, script_server_port (server), &error);
+      script_server_stop (server);
+      /* Every case runs on connection 1; drop "1 connect 0 continue". */
+      steps = strchr (seen->str, '\n') ? strchr (seen->str, '\n') + 1 : "";
+
+      CU_ASSERT_EQUAL (failed, c->want_failed);
+      CU_ASSERT_PTR_NOT_NULL (error);
+      CU_ASSERT_FALSE (naccs_client_is_connected (client));
+      CU_ASSERT_EQUAL (naccs_client_get_last_action (client), c->want_action);
+      CU_ASSERT_EQUAL (naccs_client_error_get_reply_code (error),
+                       c->want_code);
+      if (c->want_code != 0)
+        CU_ASSERT_EQUAL (naccs_client_get_last_reply_code (client),
+                         c->want_code);
+      commands = script_server_commands (server, 1);
+      CU_ASSERT_TRUE (text_is (commands, c->want_commands, c->label));
+      CU_ASSERT_TRUE (text_is (steps, c->want_steps, c->label));
+      script_server_free (server);
+    }
+}
+
 /* Proves a loaded table changes the action and the connection handling. */
 static void
 test_loaded_table_applies (void)
@@ -517,6 +646,72 @@ test_cancel_blocked_send (void)
   CU_ASSERT_FALSE (unknown);
 }
 
+/* Proves a cancel seen before a command sends nothing for the message,
+ * keeps the connection open, and QUIT still goes out. */
+static void
+test_cancel_before_command (void)
+{
+  ScriptServer *server = script_server_start (NULL, 0);
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (NaccsClient) client = new_client (2000, cancellable);
+  g_autoptr (GString) seen = g_string_new (NULL);
+  g_autofree char *text = script_message ("m1", 1, 10);
+  g_autoptr (GBytes) message = g_bytes_new (text, strlen (text));
+  g_autoptr (GError) error = NULL;
+
+  CU_ASSERT_TRUE (naccs_client_connect (client, "127.0.0.1",
+                                        script_server_port (server), NULL));
+  CU_ASSERT_TRUE (naccs_client_helo (client, HELO_DOMAIN, NULL));
+  naccs_client_set_reply_func (client, record_reply, seen);
+  g_cancellable_cancel (cancellable);
+
+  CU_ASSERT_FALSE (naccs_client_send_message (client, FROM_ADDRESS,
+                                              TO_ADDRESS, message, &error));
+  CU_ASSERT_TRUE (has_error (error, NACCS_CLIENT_ERROR_CANCELLED, "cancel"));
+  CU_ASSERT_EQUAL (naccs_client_get_last_action (client),
+                   NACCS_CLIENT_ACTION_GIVE_UP_SESSION);
+  CU_ASSERT_TRUE (naccs_client_is_connected (client));
+  CU_ASSERT_EQUAL (seen->len, 0);
+  CU_ASSERT_TRUE (naccs_client_quit (client, NULL));
+  script_server_stop (server);
+
+  CU_ASSERT_STRING_EQUAL (script_server_commands (server, 1),
+                          HELO_LINE "QUIT\n");
+  CU_ASSERT_STRING_EQUAL (seen->str, "1 quit 221 continue\n");
+  script_server_free (server);
+}
+
+/* Proves QUIT after a cancel waits at most 2 s for a silent server, even
+ * with a 10 s reply timeout. */
+static void
+test_quit_after_cancel_bounded (void)
+{
+  ScriptRule rule = { 1, EVENT_QUIT, 1, FAULT_SILENT, 0, NULL };
+  ScriptServer *server = script_server_start (&rule, 1);
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (NaccsClient) client = new_client (10000, cancellable);
+  g_autoptr (GError) error = NULL;
+  gint64 start;
+  gint64 elapsed_ms;
+
+  CU_ASSERT_TRUE (naccs_client_connect (client, "127.0.0.1",
+                                        script_server_port (server), NULL));
+  CU_ASSERT_TRUE (naccs_client_helo (client, HELO_DOMAIN, NULL));
+  g_cancellable_cancel (cancellable);
+  start = g_get_monotonic_time ();
+  CU_ASSERT_FALSE (naccs_client_quit (client, &error));
+  elapsed_ms = (g_get_monotonic_time () - start) / 1000;
+  script_server_stop (server);
+
+  CU_ASSERT_TRUE (has_error (error, NACCS_CLIENT_ERROR_TIMED_OUT, "QUIT"));
+  CU_ASSERT_TRUE (elapsed_ms >= 1900);
+  CU_ASSERT_TRUE (elapsed_ms < 3000);
+  CU_ASSERT_FALSE (naccs_client_is_connected (client));
+  CU_ASSERT_STRING_EQUAL (script_server_commands (server, 1),
+                          HELO_LINE "QUIT\n");
+  script_server_free (server);
+}
+
 typedef struct {
   const char *name;
   void (*func) (void);
@@ -553,8 +748,11 @@ main (void)
   static const TestEntry api_tests[] = {
     { "reply observer", test_reply_observer },
     { "loaded table applies", test_loaded_table_applies },
+    { "QUIT before close", test_quit_before_close },
     { "cancel end-of-data wait", test_cancel_end_of_data_wait },
     { "cancel blocked send", test_cancel_blocked_send },
+    { "cancel before command", test_cancel_before_command },
+    { "QUIT after cancel bounded", test_quit_after_cancel_bounded },
   };
   unsigned int failures;
 

@@ -6,6 +6,8 @@
  * run in a thread of this test misbehaves on purpose: it stays silent,
  * replies 421, closes after ".", or sends replies that do not fit the step.
  * Every server binds 127.0.0.1 (or ::1) on a free port and stops by itself.
+ * A test whose peer tool is missing prints SKIP and passes, unless the
+ * environment sets NACCS_REQUIRE_PEERS=1 (CI does), which makes it fail.
  */
 #include "config.h"
 
@@ -724,14 +726,34 @@ remove_dir (const char *path)
   g_rmdir (path);
 }
 
+/* Reports that the peer tool @tool is missing or did not start: a SKIP
+ * line, or a failure when NACCS_REQUIRE_PEERS=1, as CI sets it, so that a
+ * CI image without the peers cannot pass unnoticed.  @package is the
+ * Debian package that provides the tool. */
+static void
+report_missing_peer (const char *tool, const char *detail,
+                     const char *package)
+{
+  if (g_strcmp0 (g_getenv ("NACCS_REQUIRE_PEERS"), "1") == 0)
+    {
+      fprintf (stderr, "\n  FAIL: %s is missing or did not start (%s), and "
+               "NACCS_REQUIRE_PEERS=1 requires it: install the Debian "
+               "package %s\n", tool, detail, package);
+      CU_FAIL ("peer tool missing with NACCS_REQUIRE_PEERS=1");
+      return;
+    }
+  fprintf (stderr, "\n  SKIP: %s is missing or did not start (%s): install "
+           "the Debian package %s to run this test\n", tool, detail, package);
+}
+
 typedef struct {
   GSubprocess *process;
   char *spool;
   guint16 port;
 } AiosmtpdSink;
 
-/* Starts peers/aiosmtpd-sink.py on a free port; NULL (after a SKIP line)
- * when Python or aiosmtpd is missing. */
+/* Starts peers/aiosmtpd-sink.py on a free port; NULL, after
+ * report_missing_peer(), when Python or aiosmtpd is missing. */
 static AiosmtpdSink *
 aiosmtpd_start (void)
 {
@@ -759,8 +781,10 @@ aiosmtpd_start (void)
   if (line == NULL || !g_str_has_prefix (line, "PORT ")
       || !g_ascii_string_to_unsigned (line + 5, 10, 1, 65535, &port, NULL))
     {
-      fprintf (stderr, "\n  SKIP: aiosmtpd sink did not start (PYTHON3=%s)\n",
-               python ? python : "unset");
+      g_autofree char *detail = g_strdup_printf (
+          "PYTHON3=%s", python ? python : "unset");
+
+      report_missing_peer ("aiosmtpd", detail, "python3-aiosmtpd");
       if (sink->process != NULL)
         g_subprocess_force_exit (sink->process);
       g_clear_object (&sink->process);
@@ -1152,7 +1176,10 @@ test_smtp_sink_session (void)
   sink = smtp_sink_start (dumps, counters, port);
   if (sink == NULL)
     {
-      fprintf (stderr, "\n  SKIP: smtp-sink not available\n");
+      report_missing_peer ("smtp-sink", g_getenv ("SMTP_SINK") != NULL
+                                            ? g_getenv ("SMTP_SINK")
+                                            : "SMTP_SINK unset",
+                           "postfix");
       remove_dir (work);
       return;
     }

@@ -11,6 +11,7 @@
  */
 #include "config.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -407,8 +408,8 @@ test_connect_attempts_bounded (void)
   plan_case_clear (&c);
 }
 
-/* Proves a refusing greeting or HELO ends the session at once; QUIT
- * follows only the HELO, because the greeting closed the connection. */
+/* Proves a refusing greeting or HELO ends the session at once, with QUIT
+ * on the connection that refused. */
 static void
 test_refusal_gives_up_session (void)
 {
@@ -416,7 +417,8 @@ test_refusal_gives_up_session (void)
     ScriptRule rule;
     const char *want_commands;
   } cases[] = {
-    { { 1, EVENT_GREETING, 1, FAULT_REPLY, 0, "554 no service\r\n" }, "" },
+    { { 1, EVENT_GREETING, 1, FAULT_REPLY, 0, "554 no service\r\n" },
+      "QUIT\n" },
     { { 1, EVENT_HELO, 1, FAULT_REPLY, 0, "550 unknown domain\r\n" },
       "HELO " HELO_DOMAIN "\nQUIT\n" },
   };
@@ -433,6 +435,82 @@ test_refusal_gives_up_session (void)
       CU_ASSERT_TRUE (outcome_is (&c, 0, SEND_OUTCOME_NOT_ATTEMPTED,
                                   "refusal"));
       CU_ASSERT_PTR_NOT_NULL (c.run.session_error);
+      plan_case_clear (&c);
+    }
+}
+
+/* Writes @text as an action table file in @c's directory and loads it. */
+static NaccsClientActionTable *
+load_table (const PlanCase *c, const char *text)
+{
+  g_autofree char *path = g_build_filename (c->dir, "table.yaml", NULL);
+  NaccsClientActionTable *table;
+
+  g_file_set_contents (path, text, -1, NULL);
+  table = naccs_client_action_table_load_file (path, NULL);
+  g_unlink (path);
+  return table;
+}
+
+/* Proves a reconnect after a usable reply sends QUIT before closing, and
+ * the file keeps the step that failed, not the QUIT after it. */
+static void
+test_reconnect_quits_first (void)
+{
+  static const struct {
+    const char *label;
+    ScriptRule rules[2];
+    gsize n_rules;
+    const char *table;
+    const char *want_suffix; /* of connection 1's commands */
+    SendOutcome want_first;
+    NaccsClientStep want_step;
+    guint want_code;
+  } cases[] = {
+    { "HELO 451", { { 1, EVENT_HELO, 1, FAULT_REPLY, 0, "451 later\r\n" } },
+      1, NULL, "HELO " HELO_DOMAIN "\nQUIT\n", SEND_OUTCOME_ACCEPTED,
+      NACCS_CLIENT_STEP_DATA_END, 250 },
+    { "RSET 451", { { 1, EVENT_RCPT, 1, FAULT_REPLY, 0, "550 no\r\n" },
+                    { 1, EVENT_RSET, 1, FAULT_REPLY, 0, "451 later\r\n" } },
+      2, NULL, "RSET\nQUIT\n", SEND_OUTCOME_REJECTED,
+      NACCS_CLIENT_STEP_RCPT, 550 },
+    { "MAIL 451 to reconnect",
+      { { 1, EVENT_MAIL, 1, FAULT_REPLY, 0, "451 later\r\n" } }, 1,
+      "mail:\n  45x: reconnect\n", "MAIL FROM:<" FROM_ADDRESS ">\nQUIT\n",
+      SEND_OUTCOME_REJECTED, NACCS_CLIENT_STEP_MAIL, 451 },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (NaccsClientActionTable) table = NULL;
+      const char *commands;
+      PlanCase c;
+
+      plan_case_init (&c, 2);
+      /* One attempt per file, so the first file ends with its failure. */
+      c.config.max_attempts = cases[i].want_first == SEND_OUTCOME_ACCEPTED
+                                  ? 3 : 1;
+      if (cases[i].table != NULL)
+        {
+          table = load_table (&c, cases[i].table);
+          CU_ASSERT_PTR_NOT_NULL_FATAL (table);
+          c.config.table = table;
+        }
+      plan_case_run (&c, cases[i].rules, cases[i].n_rules);
+      commands = script_server_commands (c.server, 1);
+
+      check_invariants (&c, cases[i].label);
+      if (!g_str_has_suffix (commands, cases[i].want_suffix))
+        fprintf (stderr, "\n  %s: connection 1 got \"%s\"\n",
+                 cases[i].label, commands);
+      CU_ASSERT_TRUE (g_str_has_suffix (commands, cases[i].want_suffix));
+      CU_ASSERT_EQUAL (script_server_connections (c.server), 2);
+      CU_ASSERT_TRUE (outcome_is (&c, 0, cases[i].want_first,
+                                  cases[i].label));
+      CU_ASSERT_EQUAL (c.run.files[0].step, cases[i].want_step);
+      CU_ASSERT_EQUAL (c.run.files[0].reply_code, cases[i].want_code);
+      CU_ASSERT_TRUE (outcome_is (&c, 1, SEND_OUTCOME_ACCEPTED,
+                                  cases[i].label));
       plan_case_clear (&c);
     }
 }
@@ -505,6 +583,40 @@ test_cancel_during_backoff (void)
   plan_case_clear (&c);
 }
 
+/* Proves a cancel during a retry-later back-off ends the open connection
+ * with QUIT, promptly, and marks the run cancelled. */
+static void
+test_cancel_sends_quit (void)
+{
+  ScriptRule rule = { 1, EVENT_MAIL, 1, FAULT_REPLY, 0, "451 later\r\n" };
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  GThread *thread;
+  gint64 start;
+  PlanCase c;
+
+  plan_case_init (&c, 2);
+  c.config.retry_delay_ms = 10000;
+  c.config.max_retry_delay_ms = 10000;
+  c.config.cancellable = cancellable;
+  thread = g_thread_new ("cancel", cancel_later, cancellable);
+  start = g_get_monotonic_time ();
+  plan_case_run (&c, &rule, 1);
+  g_thread_join (thread);
+
+  CU_ASSERT_TRUE (g_get_monotonic_time () - start < G_USEC_PER_SEC);
+  check_invariants (&c, "cancel");
+  CU_ASSERT_TRUE (g_str_has_suffix (script_server_commands (c.server, 1),
+                                    "RSET\nMAIL FROM:<" FROM_ADDRESS ">\n"
+                                    "RCPT TO:<" TO_ADDRESS ">\nDATA\n"
+                                    "<data>\n.\nQUIT\n"));
+  CU_ASSERT_TRUE (outcome_is (&c, 0, SEND_OUTCOME_REJECTED, "cancel"));
+  CU_ASSERT_EQUAL (c.run.files[0].reply_code, 451);
+  CU_ASSERT_TRUE (outcome_is (&c, 1, SEND_OUTCOME_ACCEPTED, "cancel"));
+  CU_ASSERT_TRUE (c.run.cancelled);
+  CU_ASSERT_EQUAL (send_report_exit_status (&c.run), 1);
+  plan_case_clear (&c);
+}
+
 static char *
 read_text (const char *path)
 {
@@ -533,6 +645,8 @@ test_json_report (void)
 
   CU_ASSERT_PTR_NOT_NULL (strstr (json, "\"exit_status\": 1"));
   CU_ASSERT_PTR_NOT_NULL (strstr (json, "\"connections\": 2"));
+  CU_ASSERT_PTR_NOT_NULL (strstr (json, "\"cancelled\": false"));
+  CU_ASSERT_PTR_NOT_NULL (strstr (json, "\"session_error\": null"));
   CU_ASSERT_PTR_NOT_NULL (strstr (json, "\"outcome\": \"unknown\", "
                                         "\"attempts\": 1"));
   CU_ASSERT_PTR_NOT_NULL (strstr (json, "\"outcome\": \"accepted\""));
@@ -640,6 +754,162 @@ test_tool_usage_errors (void)
   g_rmdir (dir);
 }
 
+/* Proves a file that cannot be sent stops naccs-send with status 2 before
+ * it connects, and the JSON report lists every file as not attempted. */
+static void
+test_tool_refused_file_report (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("send-plan-XXXXXX", NULL);
+  g_autofree char *good = g_build_filename (dir, "m1.edi", NULL);
+  g_autofree char *bad = g_build_filename (dir, "m2.edi", NULL);
+  g_autofree char *report = g_build_filename (dir, "report.json", NULL);
+  g_autofree char *report_option = g_strdup_printf ("--report=json:%s",
+                                                    report);
+  g_autofree char *long_line = g_strnfill (999, 'x');
+  g_autofree char *bad_text = g_strdup_printf ("ID m2\r\n%s\r\n", long_line);
+  g_autofree char *json = NULL;
+  const char *args[] = { report_option, good, bad, NULL };
+  ToolRun run = { 0 };
+
+  g_file_set_contents (good, "NHDR x\r\nID m1\r\n", -1, NULL);
+  g_file_set_contents (bad, bad_text, -1, NULL);
+  CU_ASSERT_TRUE_FATAL (run_tool (9, args, &run));
+  json = read_text (report);
+
+  CU_ASSERT_EQUAL (run.status, 2);
+  CU_ASSERT_PTR_NOT_NULL (strstr (run.err, "line 2 is 1001 octets"));
+  CU_ASSERT_PTR_NOT_NULL_FATAL (json);
+  CU_ASSERT_PTR_NOT_NULL (strstr (json, "\"exit_status\": 2"));
+  CU_ASSERT_PTR_NOT_NULL (strstr (json, "\"connections\": 0"));
+  CU_ASSERT_PTR_NULL (strstr (json, "\"outcome\": \"accepted\""));
+  CU_ASSERT_PTR_NOT_NULL (strstr (json, "m1.edi\", \"outcome\": "
+                                        "\"not-attempted\""));
+  CU_ASSERT_PTR_NOT_NULL (strstr (json, "m2.edi\", \"outcome\": "
+                                        "\"not-attempted\""));
+  CU_ASSERT_PTR_NOT_NULL (strstr (json, "cannot be sent: line 2 is 1001 "
+                                        "octets"));
+  tool_run_clear (&run);
+  g_unlink (good);
+  g_unlink (bad);
+  g_unlink (report);
+  g_rmdir (dir);
+}
+
+/* Runs naccs-send like run_tool() and sends it @signal_number after
+ * @delay_ms; *@elapsed_ms is the time from the signal to its exit. */
+static gboolean
+run_tool_signalled (guint16 port, const char *const *args, guint delay_ms,
+                    int signal_number, ToolRun *run, gint64 *elapsed_ms)
+{
+  const char *tool = g_getenv ("NACCS_SEND");
+  g_autoptr (GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GSubprocess) process = NULL;
+  gint64 start;
+
+  if (tool == NULL)
+    return FALSE;
+  g_ptr_array_add (argv, g_strdup (tool));
+  g_ptr_array_add (argv, g_strdup_printf ("--server=127.0.0.1:%u", port));
+  g_ptr_array_add (argv, g_strdup ("--helo=" HELO_DOMAIN));
+  g_ptr_array_add (argv, g_strdup ("--from=" FROM_ADDRESS));
+  for (gsize i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, g_strdup (args[i]));
+  g_ptr_array_add (argv, NULL);
+
+  process = g_subprocess_newv ((const char *const *) argv->pdata,
+                               G_SUBPROCESS_FLAGS_STDOUT_PIPE
+                                   | G_SUBPROCESS_FLAGS_STDERR_PIPE,
+                               NULL);
+  if (process == NULL)
+    return FALSE;
+  g_usleep ((gulong) delay_ms * 1000);
+  start = g_get_monotonic_time ();
+  g_subprocess_send_signal (process, signal_number);
+  if (!g_subprocess_communicate_utf8 (process, NULL, NULL, &run->out,
+                                      &run->err, NULL))
+    return FALSE;
+  *elapsed_ms = (g_get_monotonic_time () - start) / 1000;
+  run->status = g_subprocess_get_if_exited (process)
+                    ? g_subprocess_get_exit_status (process) : -1;
+  return TRUE;
+}
+
+/* Proves SIGTERM and SIGINT during a back-off end naccs-send within a
+ * second with status 1: QUIT on an open connection, the files not yet
+ * sent reported as not attempted, and "cancelled" in the JSON report. */
+static void
+test_tool_signal_cancels (void)
+{
+  static const struct {
+    const char *label;
+    int signal_number;
+    ScriptRule rule;
+    const char *want_lines[3];
+    const char *want_commands_suffix; /* of connection 1 */
+  } cases[] = {
+    { "SIGTERM after 421", SIGTERM,
+      { 1, EVENT_MAIL, 1, FAULT_REPLY, 0, "421 closing\r\n" },
+      { "m1.edi: rejected temporarily (reply code 421 to MAIL FROM)\n",
+        "m2.edi: not attempted: cancelled\n",
+        "m3.edi: not attempted: cancelled\n" },
+      "MAIL FROM:<" FROM_ADDRESS ">\n" },
+    { "SIGINT after 451", SIGINT,
+      { 1, EVENT_MAIL, 1, FAULT_REPLY, 0, "451 later\r\n" },
+      { "m1.edi: rejected temporarily (reply code 451 to MAIL FROM)\n",
+        "m2.edi: accepted (reply code 250)\n",
+        "m3.edi: accepted (reply code 250)\n" },
+      ".\nQUIT\n" },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *report = NULL;
+      g_autofree char *report_option = NULL;
+      g_autofree char *json = NULL;
+      const char *commands;
+      gint64 elapsed_ms = 0;
+      ToolRun run = { 0 };
+      PlanCase c;
+
+      plan_case_init (&c, 3);
+      c.server = script_server_start (&cases[i].rule, 1);
+      report = g_build_filename (c.dir, "report.json", NULL);
+      report_option = g_strdup_printf ("--report=json:%s", report);
+      {
+        const char *args[] = { "--retry-delay=30", report_option, c.paths[0],
+                               c.paths[1], c.paths[2], NULL };
+
+        CU_ASSERT_TRUE_FATAL (run_tool_signalled (
+            script_server_port (c.server), args, 1000,
+            cases[i].signal_number, &run, &elapsed_ms));
+      }
+      script_server_stop (c.server);
+      commands = script_server_commands (c.server, 1);
+      json = read_text (report);
+
+      CU_ASSERT_EQUAL (run.status, 1);
+      CU_ASSERT_TRUE (elapsed_ms < 1000);
+      for (gsize l = 0; l < G_N_ELEMENTS (cases[i].want_lines); l++)
+        {
+          if (strstr (run.out, cases[i].want_lines[l]) == NULL)
+            fprintf (stderr, "\n  %s: stdout \"%s\" lacks \"%s\"\n",
+                     cases[i].label, run.out, cases[i].want_lines[l]);
+          CU_ASSERT_PTR_NOT_NULL (strstr (run.out, cases[i].want_lines[l]));
+        }
+      CU_ASSERT_PTR_NOT_NULL (strstr (run.err, " received: ending the "
+                                               "session"));
+      CU_ASSERT_TRUE (g_str_has_suffix (commands,
+                                        cases[i].want_commands_suffix));
+      CU_ASSERT_EQUAL (script_server_connections (c.server), 1);
+      CU_ASSERT_PTR_NOT_NULL (json ? strstr (json, "\"cancelled\": true")
+                                   : NULL);
+      tool_run_clear (&run);
+      g_unlink (report);
+      send_run_init (&c.run, c.paths);
+      plan_case_clear (&c);
+    }
+}
+
 /* Proves naccs-send resumes after a drop, prints one line per file, writes
  * the JSON report and exits 1 for an unknown outcome. */
 static void
@@ -718,11 +988,15 @@ main (void)
     { "refusal gives up session", test_refusal_gives_up_session },
     { "backoff limits", test_backoff_limits },
     { "cancel during backoff", test_cancel_during_backoff },
+    { "cancel sends QUIT", test_cancel_sends_quit },
+    { "reconnect quits first", test_reconnect_quits_first },
   };
   static const TestEntry tool_tests[] = {
     { "JSON report", test_json_report },
     { "tool usage errors", test_tool_usage_errors },
     { "tool report and status", test_tool_report_and_status },
+    { "tool signal cancels", test_tool_signal_cancels },
+    { "tool refused file report", test_tool_refused_file_report },
   };
   unsigned int failures;
 
