@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <glib/gi18n.h>
+#include <glib/gstdio.h>
 #include <glib-unix.h>
 
 #include "cli-scenario.h"
@@ -77,6 +78,30 @@ naccs_sim_scenario_options_clear (NaccsSimScenarioOptions *options)
   g_clear_pointer (&options->fixtures_dir, g_free);
 }
 
+gboolean
+naccs_sim_scenario_options_check (const NaccsSimScenarioOptions *options,
+                                  GError **error)
+{
+  const char *orphan = NULL;
+
+  if (options->scenario != NULL)
+    return TRUE;
+  if (options->once)
+    orphan = "--once";
+  else if (options->reports != NULL)
+    orphan = "--report";
+  else if (options->time_limit != NACCS_SIM_OPTION_UNSET_SECONDS)
+    orphan = "--time-limit";
+  else if (options->linger != NACCS_SIM_OPTION_UNSET_SECONDS)
+    orphan = "--linger";
+  if (orphan == NULL)
+    return TRUE;
+  g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+               _("%s applies to scenario runs only: add --scenario FILE, or "
+                 "leave %s out"), orphan, orphan);
+  return FALSE;
+}
+
 char *
 naccs_sim_find_fixtures_dir (const char *explicit_dir,
                              const char *scenario_path)
@@ -129,6 +154,28 @@ naccs_sim_cli_validate (const NaccsSimScenarioOptions *options, int argc,
   return invalid > 0 ? 1 : 0;
 }
 
+/* Checks before the run that a report can be written to @path, so a typo
+ * in a directory name costs nothing: the directory exists and is
+ * writable, and @path is not a directory.  "-" is standard output. */
+static gboolean
+check_report_path (const char *path, GError **error)
+{
+  g_autofree char *dir = NULL;
+
+  if (strcmp (path, "-") == 0)
+    return TRUE;
+  dir = g_path_get_dirname (path);
+  if (g_file_test (path, G_FILE_TEST_IS_DIR)
+      || !g_file_test (dir, G_FILE_TEST_IS_DIR) || g_access (dir, W_OK) != 0)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   _("cannot write the --report file \"%s\": give a file "
+                     "name in an existing, writable directory"), path);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static void
 report_request_free (ReportRequest *request)
 {
@@ -163,6 +210,11 @@ parse_report_requests (char **values, GError **error)
             request->format = formats[f].format;
             request->path = g_strdup (colon + 1);
           }
+      if (request != NULL && !check_report_path (request->path, error))
+        {
+          report_request_free (request);
+          return NULL;
+        }
       if (request == NULL)
         {
           g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
@@ -270,7 +322,7 @@ static gboolean
 seconds_to_ms (const char *name, gdouble seconds, guint *target_ms,
                GError **error)
 {
-  if (seconds == 0)
+  if (seconds == NACCS_SIM_OPTION_UNSET_SECONDS)
     return TRUE;
   if (!(seconds > 0) || seconds > 86400)
     {

@@ -9,14 +9,19 @@
 
 G_BEGIN_DECLS
 
+/* Initial values that tell an option not given from any value a user can
+ * give, so that 0 is checked like other values. */
+#define NACCS_SIM_OPTION_UNSET_COUNT G_MININT
+#define NACCS_SIM_OPTION_UNSET_SECONDS (-G_MAXDOUBLE)
+
 typedef struct {
   char *scenario;          /* --scenario FILE */
   char **reports;          /* --report FORMAT:FILE, repeatable */
   char *fixtures_dir;      /* --fixtures-dir DIR */
   gboolean once;           /* --once */
   gboolean validate;       /* --validate FILE... */
-  gdouble time_limit;      /* --time-limit SECONDS, 0: default */
-  gdouble linger;          /* --linger SECONDS, 0: default */
+  gdouble time_limit;      /* --time-limit SECONDS, or UNSET */
+  gdouble linger;          /* --linger SECONDS, or UNSET */
 } NaccsSimScenarioOptions;
 
 /* Adds the scenario options, which fill @options, to the main group. */
@@ -30,6 +35,11 @@ void naccs_sim_scenario_options_clear (NaccsSimScenarioOptions *options);
  * source tree), else the installed one. */
 char *naccs_sim_find_fixtures_dir (const char *explicit_dir,
                                    const char *scenario_path);
+
+/* Checks that the options that only make sense with --scenario come with
+ * it; sets @error naming the first one that does not. */
+gboolean naccs_sim_scenario_options_check (const NaccsSimScenarioOptions *options,
+                                           GError **error);
 
 /* naccs-sim --validate FILE...: returns the exit status (0 all valid,
  * 1 some invalid, 2 none given). */

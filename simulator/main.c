@@ -118,13 +118,14 @@ replace_string (char **target, const char *value)
   *target = g_strdup (value);
 }
 
-/* Copies a count option that was given (non-zero) into @target. */
+/* Copies a count option that was given into @target; 0 is refused like
+ * any other value below 1, not taken as "use the default". */
 static gboolean
 apply_count (const char *name, gint value, guint *target, GError **error)
 {
-  if (value == 0)
+  if (value == NACCS_SIM_OPTION_UNSET_COUNT)
     return TRUE;
-  if (value < 0)
+  if (value <= 0)
     {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                    _("invalid %s %d: give a positive number"), name, value);
@@ -134,12 +135,12 @@ apply_count (const char *name, gint value, guint *target, GError **error)
   return TRUE;
 }
 
-/* Copies a timeout option that was given (non-zero) into @target_ms. */
+/* Copies a timeout option that was given into @target_ms. */
 static gboolean
 apply_seconds (const char *name, gdouble seconds, guint *target_ms,
                GError **error)
 {
-  if (seconds == 0)
+  if (seconds == NACCS_SIM_OPTION_UNSET_SECONDS)
     return TRUE;
   if (!(seconds > 0) || seconds > G_MAXINT / 1000.0)
     {
@@ -203,7 +204,15 @@ main (int argc, char **argv)
   g_autoptr (GMainLoop) loop = NULL;
   g_autoptr (NaccsSimServer) server = NULL;
   g_autofree char *address = NULL;
-  Options options = { 0 };
+  Options options = {
+    .max_line_length = NACCS_SIM_OPTION_UNSET_COUNT,
+    .max_message_size = NACCS_SIM_OPTION_UNSET_COUNT,
+    .max_connections = NACCS_SIM_OPTION_UNSET_COUNT,
+    .idle_timeout = NACCS_SIM_OPTION_UNSET_SECONDS,
+    .command_timeout = NACCS_SIM_OPTION_UNSET_SECONDS,
+    .scenario.time_limit = NACCS_SIM_OPTION_UNSET_SECONDS,
+    .scenario.linger = NACCS_SIM_OPTION_UNSET_SECONDS,
+  };
   NaccsSimConfig config;
 
   setlocale (LC_ALL, "");
@@ -225,7 +234,9 @@ main (int argc, char **argv)
 
   naccs_sim_config_init (&config);
   if (!parse_options (&argc, &argv, &options, &error)
-      || (!options.version && !apply_options (&options, &config, &error)))
+      || (!options.version
+          && (!naccs_sim_scenario_options_check (&options.scenario, &error)
+              || !apply_options (&options, &config, &error))))
     {
       g_printerr ("naccs-sim: %s\n", error->message);
       clear_options (&options);

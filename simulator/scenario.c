@@ -16,8 +16,11 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <glib/gi18n.h>
 
 #include "scenario-private.h"
@@ -106,26 +109,53 @@ naccs_sim_scenario_unref (NaccsSimScenario *scenario)
     g_atomic_rc_box_release_full (scenario, (GDestroyNotify) scenario_clear);
 }
 
+/* Opens @path for reading only when it is a regular file.  O_NONBLOCK
+ * keeps open() from waiting for a writer when the path is a FIFO. */
+static FILE *
+open_regular_file (const char *path, GError **error)
+{
+  int fd = open (path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  struct stat info;
+  int saved_errno;
+
+  if (fd < 0 || fstat (fd, &info) != 0)
+    {
+      saved_errno = errno;
+      if (fd >= 0)
+        close (fd);
+      g_set_error (error, NACCS_SIM_SCENARIO_ERROR,
+                   NACCS_SIM_SCENARIO_ERROR_FILE,
+                   _("%s: cannot open the scenario file: %s"), path,
+                   g_strerror (saved_errno));
+      return NULL;
+    }
+  if (!S_ISREG (info.st_mode))
+    {
+      close (fd);
+      g_set_error (error, NACCS_SIM_SCENARIO_ERROR,
+                   NACCS_SIM_SCENARIO_ERROR_FILE,
+                   _("%s: not a regular file; give the path of a YAML "
+                     "scenario file"), path);
+      return NULL;
+    }
+  /* Reads block again from here on, as for any regular file. */
+  fcntl (fd, F_SETFL, fcntl (fd, F_GETFL) & ~O_NONBLOCK);
+  return fdopen (fd, "rb");
+}
+
 /* Reads the whole file, refusing more than the size limit so that a huge
- * or endless file (a FIFO, /dev/zero) costs at most that much memory. */
+ * or endless file (/dev/zero) costs at most that much memory. */
 static gboolean
 read_file_limited (const char *path, char **out_text, gsize *out_length,
                    GError **error)
 {
   g_autofree char *text = g_malloc (NACCS_YAML_MAX_FILE_BYTES + 1);
-  FILE *file = fopen (path, "rb");
+  FILE *file = open_regular_file (path, error);
   gsize length;
   int saved_errno;
 
   if (file == NULL)
-    {
-      saved_errno = errno;
-      g_set_error (error, NACCS_SIM_SCENARIO_ERROR,
-                   NACCS_SIM_SCENARIO_ERROR_FILE,
-                   _("%s: cannot open the scenario file: %s"), path,
-                   g_strerror (saved_errno));
-      return FALSE;
-    }
+    return FALSE;
   length = fread (text, 1, NACCS_YAML_MAX_FILE_BYTES + 1, file);
   saved_errno = errno;
   if (ferror (file))

@@ -357,13 +357,23 @@ static void
 test_sim_bad_options (void)
 {
   static const struct {
-    const char *args[3];
+    const char *args[5];
     const char *want;
   } cases[] = {
     { { "--no-such-option", NULL }, "--no-such-option" },
     { { "--listen", "127.0.0.1:abc", NULL }, "abc" },
     { { "--listen", "127.0.0.1:65536", NULL }, "65536" },
     { { "--max-line-length", "lots", NULL }, "lots" },
+    /* 0 is a value like any other, not a silent "use the default". */
+    { { "--max-line-length", "0", NULL }, "--max-line-length 0" },
+    { { "--max-connections", "0", NULL }, "--max-connections 0" },
+    { { "--idle-timeout", "0", NULL }, "--idle-timeout 0" },
+    /* Scenario options without --scenario would be ignored silently. */
+    { { "--once", NULL }, "--once" },
+    { { "--report", "json:x.json", NULL }, "--report" },
+    { { "--scenario", "/nonexistent-naccs-e2e/s.yaml", "--report",
+        "json:/nonexistent-naccs-e2e/r.json", NULL },
+      "/nonexistent-naccs-e2e/r.json" },
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)

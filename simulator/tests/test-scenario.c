@@ -10,6 +10,9 @@
 
 #include <CUnit/Basic.h>
 #include <string.h>
+#include <sys/stat.h>
+
+#include <glib/gstdio.h>
 
 #include "checks.h"
 #include "scenario-private.h"
@@ -474,6 +477,22 @@ test_file_level_errors (void)
   CU_ASSERT (g_str_has_prefix (error->message, missing));
 }
 
+/* Proves that a FIFO is refused at once instead of blocking the loader
+ * until a writer appears. */
+static void
+test_fifo_rejected (void)
+{
+  g_autofree char *path = g_build_filename (test_dir, "fifo.yaml", NULL);
+  g_autofree char *want = g_strdup_printf ("%s: not a regular file; give the "
+                                           "path of a YAML scenario file",
+                                           path);
+
+  g_unlink (path);
+  CU_ASSERT_EQUAL_FATAL (mkfifo (path, 0600), 0);
+  assert_load_error ("FIFO", path, want);
+  g_unlink (path);
+}
+
 /* Proves the error codes that tell a caller which kind of problem it is. */
 static void
 test_error_codes (void)
@@ -827,6 +846,7 @@ main (void)
   CU_add_test (suite, "alias bomb fast", test_alias_bomb_fast);
   CU_add_test (suite, "deep nesting rejected", test_deep_nesting_rejected);
   CU_add_test (suite, "file level errors", test_file_level_errors);
+  CU_add_test (suite, "fifo rejected", test_fifo_rejected);
   CU_add_test (suite, "error codes", test_error_codes);
   CU_add_test (suite, "duration values", test_duration_values);
   CU_add_test (suite, "full example loads", test_full_example_loads);
