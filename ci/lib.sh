@@ -10,6 +10,27 @@ ci_say() {
   printf 'ci/%s: %s\n' "$(basename "$0")" "$*"
 }
 
+# Prints the directory of the catalogues for ci_t: NACCS_LOCALEDIR when set,
+# else build/po once the build has made it, else a catalogue compiled from
+# po/ja.po into a temporary directory, so the scripts speak the user's
+# language before the first build too.  Prints nothing when msgfmt is not
+# installed yet (the very first lines of ci/setup on a bare machine).
+ci_locale_dir() {
+  local compiled="${TMPDIR:-/tmp}/naccs-ci-locale-$EUID"
+  if [[ -n "${NACCS_LOCALEDIR:-}" ]]; then
+    printf '%s' "$NACCS_LOCALEDIR"
+  elif [[ -f "$CI_ROOT/build/po/ja/LC_MESSAGES/naccs-mail-harness.mo" ]]; then
+    printf '%s' "$CI_ROOT/build/po"
+  elif command -v msgfmt >/dev/null 2>&1; then
+    if [[ ! "$compiled/ja/LC_MESSAGES/naccs-mail-harness.mo" -nt "$CI_ROOT/po/ja.po" ]]; then
+      mkdir -p "$compiled/ja/LC_MESSAGES"
+      msgfmt -o "$compiled/ja/LC_MESSAGES/naccs-mail-harness.mo" "$CI_ROOT/po/ja.po" \
+        2>/dev/null || return 0
+    fi
+    printf '%s' "$compiled"
+  fi
+}
+
 # Prints the translation of the printf format $1 filled with the remaining
 # arguments, with no newline.  The catalogue is that of the programs
 # (domain naccs-mail-harness), from NACCS_LOCALEDIR when it is set;
@@ -17,11 +38,12 @@ ci_say() {
 # Translations must keep the order of the arguments, because the printf of
 # bash has no positional arguments such as %2$s.
 ci_t() {
-  local format="$1"
+  local format="$1" dir
   shift
   if command -v gettext >/dev/null 2>&1; then
-    if [[ -n "${NACCS_LOCALEDIR:-}" ]]; then
-      format="$(TEXTDOMAINDIR="$NACCS_LOCALEDIR" gettext -d naccs-mail-harness -- "$format")"
+    dir="$(ci_locale_dir)"
+    if [[ -n "$dir" ]]; then
+      format="$(TEXTDOMAINDIR="$dir" gettext -d naccs-mail-harness -- "$format")"
     else
       format="$(gettext -d naccs-mail-harness -- "$format")"
     fi
@@ -45,7 +67,7 @@ ci_build_step() {
   fi
   if ! "$@" >>"$CI_BUILD_LOG" 2>&1; then
     tail -n 40 "$CI_BUILD_LOG" >&2
-    ci_die "$* failed; the whole output is in $CI_BUILD_LOG"
+    ci_die "$(ci_t '%s failed; the whole output is in %s' "$*" "$CI_BUILD_LOG")"
   fi
 }
 
@@ -55,10 +77,10 @@ ci_configure() {
   local dir="$1"
   shift
   if [[ -f "$dir/meson-private/coredata.dat" ]]; then
-    ci_say "reconfiguring $dir"
+    ci_say "$(ci_t 'reconfiguring %s' "$dir")"
     ci_build_step meson setup --reconfigure "$dir" "$CI_ROOT" "$@"
   else
-    ci_say "configuring $dir"
+    ci_say "$(ci_t 'configuring %s' "$dir")"
     ci_build_step meson setup "$dir" "$CI_ROOT" "$@"
   fi
 }
@@ -67,6 +89,10 @@ ci_configure() {
 ci_compile() {
   local dir="$1"
   shift
-  ci_say "compiling $dir${*:+ (targets: $*)}"
+  if [[ $# -gt 0 ]]; then
+    ci_say "$(ci_t 'compiling %s (targets: %s)' "$dir" "$*")"
+  else
+    ci_say "$(ci_t 'compiling %s' "$dir")"
+  fi
   ci_build_step meson compile -C "$dir" "$@"
 }

@@ -16,7 +16,7 @@ xgettext --from-code=UTF-8 --language=C --keyword=_ --keyword=N_ \
   --keyword=C_:1c,2 --keyword=NC_:1c,2 --keyword=ngettext:1,2 \
   --keyword=g_dngettext:2,3 --add-comments=TRANSLATORS: --omit-header \
   --files-from=po/POTFILES --output="$work/c.pot"
-xgettext --from-code=UTF-8 --language=Shell --keyword=ci_t \
+xgettext --from-code=UTF-8 --language=Shell --keyword= --keyword=ci_t \
   --add-comments=TRANSLATORS: --omit-header \
   --files-from=po/POTFILES.shell --output="$work/shell.pot"
 msgcat --use-first "$work/c.pot" "$work/shell.pot" --output-file="$output"
