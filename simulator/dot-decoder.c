@@ -8,13 +8,22 @@
  * ends the message and never starts a new line.  The decoder is fed
  * whatever a read returned and keeps its state between calls, so the
  * result does not depend on where reads split the input.  It scans for
- * line ends with memchr and copies runs of whole lines, never byte by
- * byte.  Only the first two or three bytes of a line that begins with "."
- * go through the small state machine.  It also gathers the statistics of the
+ * line ends and bare CRs together, 16 octets at a time with SSE2 (with
+ * memchr elsewhere), and copies runs of whole lines, never byte by byte.
+ * Only the first two or three bytes of a line that begins with "." go
+ * through the small state machine.  It also gathers the statistics of the
  * MESSAGE event (lines, longest line, first long line, first line with a
  * bare CR or LF, dot lines).  Spooling and replies are left to the session.
  */
 #include <string.h>
+
+/* The vector scan needs SSE2, which every x86-64 CPU has; defining
+ * NACCS_SIM_DOT_PORTABLE selects the memchr scan, so that the tests can
+ * run it too. */
+#if defined(__SSE2__) && !defined(NACCS_SIM_DOT_PORTABLE)
+#define USE_SSE2 1
+#include <emmintrin.h>
+#endif
 
 #include "dot-decoder.h"
 
@@ -73,27 +82,70 @@ end_line (NaccsSimDotDecoder *decoder)
   decoder->state = NACCS_SIM_DOT_LINE_START;
 }
 
-/* Marks the line bare if the piece @p[0, @len) contains a bare CR.  The
- * piece ends in an LF (@lf) or at the end of the input.  Every CR is bare
- * except the one just before the LF; without an LF, the next piece
- * decides about a CR in the last byte. */
-static void
-check_bare_cr (NaccsSimDotDecoder *decoder, const guint8 *p, gsize len,
-               gboolean lf)
-{
-  gsize scan;
+/* Each find_line_end() returns the offset of the first LF in @p[0, @n), or
+ * @n when there is none, and sets *@bare_cr when a CR before that offset
+ * is followed by something other than LF.  A CR in the last octet is left
+ * alone, because the next piece decides about it. */
 
-  /* A CR left at the end of the previous piece is bare unless this piece
-   * starts with its LF. */
-  if (decoder->prev_cr && p[0] != '\n')
-    mark_bare (decoder);
-  if (lf)
-    scan = len >= 2 ? len - 2 : 0;
-  else
-    scan = len - 1;
-  if (scan > 0 && memchr (p, '\r', scan) != NULL)
-    mark_bare (decoder);
+#ifdef USE_SSE2
+/* Finds the line end and the bare CRs in one pass, 16 octets at a time: a
+ * second scan for CR over every line cost the decoder a third of its
+ * rate.  In a block, a CR is bare unless the next lane holds an LF; for a
+ * CR in the last lane the octet after the block decides.  A plain loop
+ * does the last octets. */
+static gsize
+find_line_end (const guint8 *p, gsize n, gboolean *bare_cr)
+{
+  const __m128i lf = _mm_set1_epi8 ('\n');
+  const __m128i cr = _mm_set1_epi8 ('\r');
+  gsize i = 0;
+
+  for (; i + 16 <= n; i += 16)
+    {
+      __m128i block = _mm_loadu_si128 ((const void *) (p + i));
+      unsigned lf_bits = (unsigned) _mm_movemask_epi8 (_mm_cmpeq_epi8 (block,
+                                                                       lf));
+      unsigned cr_bits = (unsigned) _mm_movemask_epi8 (_mm_cmpeq_epi8 (block,
+                                                                       cr));
+      unsigned lf_lane;
+      unsigned bare;
+
+      if ((lf_bits | cr_bits) == 0)
+        continue;
+      /* Only CRs before the first LF belong to this line. */
+      lf_lane = lf_bits != 0 ? (unsigned) __builtin_ctz (lf_bits) : 16;
+      bare = cr_bits & ~(lf_bits >> 1) & ((1u << lf_lane) - 1);
+      if ((bare & 0x8000) != 0 && (i + 16 == n || p[i + 16] == '\n'))
+        bare &= 0x7fff;
+      if (bare != 0)
+        *bare_cr = TRUE;
+      if (lf_lane < 16)
+        return i + lf_lane;
+    }
+
+  for (; i < n; i++)
+    {
+      if (p[i] == '\n')
+        return i;
+      if (p[i] == '\r' && i + 1 < n && p[i + 1] != '\n')
+        *bare_cr = TRUE;
+    }
+  return n;
 }
+#else
+/* Finds the line end with memchr, then any CR before the octet in front of
+ * it, which can only be followed by something other than LF. */
+static gsize
+find_line_end (const guint8 *p, gsize n, gboolean *bare_cr)
+{
+  const guint8 *lf = memchr (p, '\n', n);
+  gsize end = lf != NULL ? (gsize) (lf - p) : n;
+
+  if (end > 1 && memchr (p, '\r', end - 1) != NULL)
+    *bare_cr = TRUE;
+  return end;
+}
+#endif
 
 /* Takes whole lines, and the start of the next one, until a line that
  * begins with "." (which the state machine must see) or the end of the
@@ -109,11 +161,16 @@ decode_body (NaccsSimDotDecoder *decoder,
 
   while (pos < n)
     {
-      const guint8 *lf = memchr (p + pos, '\n', n - pos);
-      gsize end = lf != NULL ? (gsize) (lf - p) + 1 : n;
+      gboolean bare_cr = FALSE;
+      gsize lf_at = pos + find_line_end (p + pos, n - pos, &bare_cr);
+      const guint8 *lf = lf_at < n ? p + lf_at : NULL;
+      gsize end = lf != NULL ? lf_at + 1 : n;
       gboolean crlf;
 
-      check_bare_cr (decoder, p + pos, end - pos, lf != NULL);
+      /* A CR left at the end of the previous piece is bare unless this
+       * piece starts with its LF. */
+      if (bare_cr || (decoder->prev_cr && p[pos] != '\n'))
+        mark_bare (decoder);
       decoder->line_octets += end - pos;
       if (lf == NULL)
         {

@@ -308,8 +308,8 @@ record_line_in (NaccsSimSession *session, char *text, gint64 at_us,
 
   event->early = early;
   naccs_sim_session_transcribe (session, event);
-  g_debug ("session=%s event=line-in early=%d text=\"%s\"", session->name,
-           early, event->text);
+  NACCS_SIM_DEBUG ("session=%s event=line-in early=%d text=\"%s\"",
+                   session->name, early, event->text);
   session->commands++;
   return event;
 }

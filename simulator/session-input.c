@@ -225,6 +225,7 @@ naccs_sim_session_process_input (NaccsSimSession *session)
   session->processing = TRUE;
   while (!session->closed
          && !naccs_sim_reply_writer_busy (session->writer)
+         && session->commit == NULL
          && session->start < session->len)
     {
       if (!process_step (session))
@@ -260,7 +261,8 @@ static gboolean on_readable (GSocket *socket, GIOCondition condition,
 void
 naccs_sim_session_resume_reading (NaccsSimSession *session)
 {
-  if (session->closed || session->read_source != NULL)
+  if (session->closed || session->read_source != NULL
+      || session->commit != NULL)
     return;
   compact_buffer (session);
   if (session->len == session->cap)
@@ -271,14 +273,21 @@ naccs_sim_session_resume_reading (NaccsSimSession *session)
   g_source_set_callback (session->read_source,
                          (GSourceFunc) (void (*) (void)) on_readable,
                          session, NULL);
+  /* GLib blocks a source that may not recurse for each dispatch, by
+   * removing its poll record and adding it back, and each change wakes
+   * the main loop up: two eventfd writes per command (GLib 2.74).  No
+   * session callback iterates the main context, so on_readable() never
+   * runs inside itself; process_input() would also refuse to. */
+  g_source_set_can_recurse (session->read_source, TRUE);
   g_source_attach (session->read_source, session->env.context);
 }
 
 static void
 pause_reading (NaccsSimSession *session)
 {
-  g_debug ("session=%s event=input-paused buffered=%" G_GSIZE_FORMAT,
-           session->name, session->len - session->start);
+  NACCS_SIM_DEBUG ("session=%s event=input-paused buffered=%"
+                   G_GSIZE_FORMAT, session->name,
+                   session->len - session->start);
   g_source_destroy (session->read_source);
   g_clear_pointer (&session->read_source, g_source_unref);
 }
@@ -343,8 +352,9 @@ on_readable (GSocket *socket, GIOCondition condition, gpointer user_data)
   if (session->closed)
     return G_SOURCE_REMOVE;
 
+  /* A message being stored: read nothing until its reply is out. */
   compact_buffer (session);
-  if (session->len == session->cap)
+  if (session->len == session->cap || session->commit != NULL)
     {
       pause_reading (session);
       naccs_sim_session_update_deadline (session);

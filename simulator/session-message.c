@@ -7,9 +7,12 @@
  * message before a 2xx reply goes out, as the NACCS center hands a message
  * to its main processing only once it has all of it.  A message that
  * cannot be stored gets 451 (RFC 5321: local error in processing) in place
- * of any scripted reply.  Whatever the reply, the mail transaction ends
- * and the session returns to the state right after HELO (RFC 5321 section
- * 4.1.1.4).
+ * of any scripted reply.  Storing runs in the spool's worker threads
+ * (spool-commit.c): meanwhile the session reads and handles no input, and
+ * the reply goes out from the commit callback.  A session closed while it
+ * waits (the server stops) abandons the commit, and the file is stored all
+ * the same.  Whatever the reply, the mail transaction ends and the session
+ * returns to the state right after HELO (RFC 5321 section 4.1.1.4).
  */
 #define G_LOG_DOMAIN "naccs-sim"
 
@@ -50,36 +53,92 @@ record_limit (NaccsSimSession *session, const char *limit, char *text)
                             naccs_sim_session_now (session), text, 0);
 }
 
-/* Stores the message; returns FALSE when it could not be stored. */
-static gboolean
-spool_message (NaccsSimSession *session, NaccsSimEvent *event)
+/* Sends the reply to the end of the message and ends the mail
+ * transaction. */
+static void
+finish_message (NaccsSimSession *session, NaccsSimEvent *event,
+                const NaccsSimAction *action, guint code, const char *text)
 {
-  g_autoptr (GError) error = NULL;
-  char *path;
+  const NaccsSimDotDecoder *decoder = &session->decoder;
 
-  if (session->env.spool == NULL)
-    return TRUE;
-  path = naccs_sim_spool_store_message (session->env.spool, session->id,
-                                        event->message_seq,
-                                        session->message->data,
-                                        session->message->len, &error);
+  if (code >= 200 && code < 300)
+    {
+      session->messages_accepted++;
+      NACCS_SIM_INFO ("session=%s event=message-accepted seq=%u octets=%"
+                      G_GUINT64_FORMAT " lines=%u spool=%s", session->name,
+                      event->message_seq, decoder->received_octets,
+                      decoder->line_count,
+                      event->spool_path != NULL ? event->spool_path
+                                                : "none");
+    }
+
+  /* The state changes before the reply, which may close the session. */
+  naccs_sim_session_finish_message_input (session);
+  naccs_sim_session_set_state (session, NACCS_SIM_STATE_HELO);
+  naccs_sim_session_reply_action (session, action, code, text);
+}
+
+/* Runs in the main context once the spool has stored the message, or
+ * failed to: a message that cannot be stored gets 451 in place of the
+ * 2xx reply. */
+static void
+on_message_stored (gpointer user_data, const char *path, const GError *error)
+{
+  NaccsSimSession *session = user_data;
+  NaccsSimEvent *event = g_steal_pointer (&session->commit_event);
+  g_autoptr (NaccsSimAction) action = g_steal_pointer (&session->commit_action);
+  guint code = naccs_sim_action_reply_code (action, 250);
+
+  session->commit = NULL;
   if (path == NULL)
     {
       g_warning ("session=%s event=spool-failed seq=%u error=\"%s\"",
                  session->name, event->message_seq, error->message);
-      return FALSE;
+      finish_message (session, event, NULL, 451,
+                      "local error in processing; message not stored");
+      return;
     }
-  event->spool_path = path;
+
+  event->spool_path = g_strdup (path);
   if (session->transcript != NULL)
     {
       g_autofree char *note = g_strdup_printf ("message %u spooled to %s",
                                                event->message_seq, path);
 
-      naccs_sim_transcript_add (session->transcript, event->at_us, "--",
-                                note);
-      naccs_sim_transcript_flush (session->transcript);
+      naccs_sim_transcript_add (session->transcript,
+                                naccs_sim_session_now (session), "--", note);
     }
-  return TRUE;
+  finish_message (session, event, action, code, "OK");
+}
+
+/* Hands the message to the spool and leaves the session waiting, reading
+ * nothing, until on_message_stored() sends the reply. */
+static void
+start_commit (NaccsSimSession *session, NaccsSimEvent *event,
+              NaccsSimAction *action)
+{
+  g_autoptr (GBytes) data = g_byte_array_free_to_bytes (
+                              g_steal_pointer (&session->message));
+
+  session->commit_event = event;
+  session->commit_action = action;
+  session->commit = naccs_sim_spool_commit_message (session->env.spool,
+                                                    session->id,
+                                                    event->message_seq, data,
+                                                    on_message_stored,
+                                                    session);
+}
+
+void
+naccs_sim_session_abandon_commit (NaccsSimSession *session)
+{
+  if (session->commit == NULL)
+    return;
+  NACCS_SIM_INFO ("session=%s event=commit-abandoned seq=%u", session->name,
+                  session->message_seq);
+  naccs_sim_spool_commit_abandon (g_steal_pointer (&session->commit));
+  session->commit_event = NULL;
+  g_clear_pointer (&session->commit_action, naccs_sim_action_free);
 }
 
 void
@@ -123,25 +182,10 @@ naccs_sim_session_handle_message_end (NaccsSimSession *session)
 
   action = naccs_sim_session_ask_rule (session, trigger, NULL, NULL);
   code = naccs_sim_action_reply_code (action, code);
-  if (code >= 200 && code < 300 && !oversize && !spool_message (session,
-                                                                event))
+  if (code >= 200 && code < 300 && !oversize && session->env.spool != NULL)
     {
-      g_clear_pointer (&action, naccs_sim_action_free);
-      code = 451;
-      g_free (text);
-      text = g_strdup ("local error in processing; message not stored");
+      start_commit (session, event, g_steal_pointer (&action));
+      return;
     }
-  if (code >= 200 && code < 300)
-    {
-      session->messages_accepted++;
-      g_info ("session=%s event=message-accepted seq=%u octets=%"
-              G_GUINT64_FORMAT " lines=%u spool=%s", session->name, seq,
-              decoder->received_octets, decoder->line_count,
-              event->spool_path != NULL ? event->spool_path : "none");
-    }
-
-  /* The state changes before the reply, which may close the session. */
-  naccs_sim_session_finish_message_input (session);
-  naccs_sim_session_set_state (session, NACCS_SIM_STATE_HELO);
-  naccs_sim_session_reply_action (session, action, code, text);
+  finish_message (session, event, action, code, text);
 }

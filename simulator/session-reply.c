@@ -51,7 +51,8 @@ reply_event_text (const guint8 *data, gsize len)
 static void
 record_action (NaccsSimSession *session, char *text)
 {
-  g_info ("session=%s event=action action=\"%s\"", session->name, text);
+  NACCS_SIM_INFO ("session=%s event=action action=\"%s\"", session->name,
+                  text);
   naccs_sim_session_record (session, NACCS_SIM_EVENT_ACTION,
                             naccs_sim_session_now (session), text, 0);
 }
@@ -138,7 +139,8 @@ reply_finished (NaccsSimSession *session, gboolean ok)
     {
       char *text = reply_event_text (g_bytes_get_data (bytes, NULL), written);
 
-      g_debug ("session=%s event=reply text=\"%s\"", session->name, text);
+      NACCS_SIM_DEBUG ("session=%s event=reply text=\"%s\"", session->name,
+                       text);
       naccs_sim_session_record (session, NACCS_SIM_EVENT_REPLY, now, text,
                                 session->reply_code);
     }

@@ -15,6 +15,25 @@
 
 #include "session-private.h"
 
+gboolean
+naccs_sim_session_logs_verbose (void)
+{
+  static gsize checked;
+  static gboolean by_environment;
+
+  /* --verbose sets the flag at any time; G_MESSAGES_DEBUG is read once,
+   * because getenv() for every message is part of the cost saved. */
+  if (g_log_get_debug_enabled ())
+    return TRUE;
+  if (g_once_init_enter (&checked))
+    {
+      by_environment = !g_log_writer_default_would_drop (G_LOG_LEVEL_DEBUG,
+                                                         G_LOG_DOMAIN);
+      g_once_init_leave (&checked, 1);
+    }
+  return by_environment;
+}
+
 gint64
 naccs_sim_session_now (const NaccsSimSession *session)
 {
@@ -42,9 +61,9 @@ naccs_sim_session_set_state (NaccsSimSession *session,
       || (session->state == NACCS_SIM_STATE_SILENT
           && state != NACCS_SIM_STATE_CLOSED))
     return;
-  g_debug ("session=%s event=state %s -> %s", session->name,
-           naccs_sim_session_state_name (session->state),
-           naccs_sim_session_state_name (state));
+  NACCS_SIM_DEBUG ("session=%s event=state %s -> %s", session->name,
+                   naccs_sim_session_state_name (session->state),
+                   naccs_sim_session_state_name (state));
   session->state = state;
 }
 
@@ -109,11 +128,12 @@ naccs_sim_session_transcribe (NaccsSimSession *session,
 
 /* Without an end hook no code reads the events after the callback that
  * recorded them, so each callback from the main loop starts by dropping
- * those of the one before. */
+ * those of the one before.  The MESSAGE event of a message being stored
+ * is kept until the commit callback has filled in its spool path. */
 void
 naccs_sim_session_drop_unkept_events (NaccsSimSession *session)
 {
-  if (session->unkept != NULL)
+  if (session->unkept != NULL && session->commit == NULL)
     g_ptr_array_set_size (session->unkept, 0);
 }
 
@@ -138,24 +158,21 @@ command_in_progress (const NaccsSimSession *session)
          || session->start < session->len;
 }
 
-/* Sets the one timer of the session: none while a reply is being written,
- * the command timeout while a command line or a message is coming in, and
- * the idle timeout after the last reply otherwise. */
-void
-naccs_sim_session_update_deadline (NaccsSimSession *session)
+/* Returns when the session times out: never while a reply is being
+ * written or a message stored, after the command timeout while a command
+ * line or a message is coming in, and after the idle timeout since the
+ * last reply otherwise. */
+static gint64
+compute_deadline (NaccsSimSession *session)
 {
   const NaccsSimConfig *config = session->env.config;
   gint64 since;
   guint64 ms;
 
-  if (session->closed)
-    return;
   if (naccs_sim_reply_writer_busy (session->writer)
+      || session->commit != NULL
       || session->state == NACCS_SIM_STATE_GREETING)
-    {
-      g_source_set_ready_time (session->deadline, -1);
-      return;
-    }
+    return -1;
 
   if (session->state == NACCS_SIM_STATE_DATA)
     {
@@ -176,8 +193,25 @@ naccs_sim_session_update_deadline (NaccsSimSession *session)
               : session->reply_done_us;
       ms = idle_timeout_ms (session);
     }
-  g_source_set_ready_time (session->deadline, session->connect_us + since
-                           + (gint64) ms * 1000);
+  return session->connect_us + since + (gint64) ms * 1000;
+}
+
+/* Sets when the one timer of the session is due.  The timer source moves
+ * only to an earlier time: each g_source_set_ready_time() that changes
+ * the time wakes the main loop up (GLib 2.74), and the deadline moves
+ * later with every command.  on_deadline() re-arms a timer that fired
+ * before the real deadline. */
+void
+naccs_sim_session_update_deadline (NaccsSimSession *session)
+{
+  gint64 armed;
+
+  if (session->closed)
+    return;
+  session->deadline_us = compute_deadline (session);
+  armed = g_source_get_ready_time (session->deadline);
+  if (session->deadline_us >= 0 && (armed < 0 || session->deadline_us < armed))
+    g_source_set_ready_time (session->deadline, session->deadline_us);
 }
 
 static void
@@ -199,6 +233,13 @@ static gboolean
 on_deadline (gpointer user_data)
 {
   NaccsSimSession *session = user_data;
+
+  /* The timer was armed early, or there is no timeout now. */
+  if (session->deadline_us < 0 || g_get_monotonic_time () < session->deadline_us)
+    {
+      g_source_set_ready_time (session->deadline, session->deadline_us);
+      return G_SOURCE_CONTINUE;
+    }
 
   naccs_sim_session_drop_unkept_events (session);
   g_source_set_ready_time (session->deadline, -1);
@@ -270,6 +311,7 @@ naccs_sim_session_start (const NaccsSimSessionEnv *env,
   g_socket_set_blocking (socket, FALSE);
   session->connect_us = g_get_monotonic_time ();
   session->partial_since_us = -1;
+  session->deadline_us = -1;
   session->state = NACCS_SIM_STATE_GREETING;
   session->marks = g_array_new (FALSE, FALSE, sizeof (NaccsSimReadMark));
   session->cap = env->config->max_line_length;
@@ -290,7 +332,8 @@ naccs_sim_session_start (const NaccsSimSessionEnv *env,
   g_source_set_callback (session->deadline, on_deadline, session, NULL);
   g_source_attach (session->deadline, session->env.context);
 
-  g_info ("session=%s event=connect peer=%s", session->name, session->peer);
+  NACCS_SIM_INFO ("session=%s event=connect peer=%s", session->name,
+                  session->peer);
   naccs_sim_session_record (session, NACCS_SIM_EVENT_CONNECT, 0,
                             g_strdup_printf ("connect from %s",
                                              session->peer), 0);
@@ -318,7 +361,7 @@ set_linger_zero (GSocket *socket)
 
   if (setsockopt (g_socket_get_fd (socket), SOL_SOCKET, SO_LINGER, &linger,
                   sizeof linger) != 0)
-    g_debug ("event=linger-failed");
+    NACCS_SIM_DEBUG ("event=linger-failed");
 }
 
 void
@@ -335,6 +378,7 @@ naccs_sim_session_close_with (NaccsSimSession *session,
                             g_strdup (text), 0);
   session->closed = TRUE;
   naccs_sim_session_set_state (session, NACCS_SIM_STATE_CLOSED);
+  naccs_sim_session_abandon_commit (session);
   destroy_source (&session->read_source);
   destroy_source (&session->deadline);
   naccs_sim_reply_writer_cancel (session->writer);
@@ -342,12 +386,12 @@ naccs_sim_session_close_with (NaccsSimSession *session,
     set_linger_zero (session->socket);
   g_socket_close (session->socket, NULL);
 
-  g_info ("session=%s event=disconnect reason=\"%s\" commands=%u "
-          "messages=%u accepted=%u octets_in=%" G_GUINT64_FORMAT
-          " duration_ms=%" G_GINT64_FORMAT, session->name, text,
-          session->commands, session->message_seq,
-          session->messages_accepted, session->octets_in,
-          naccs_sim_session_now (session) / 1000);
+  NACCS_SIM_INFO ("session=%s event=disconnect reason=\"%s\" commands=%u "
+                  "messages=%u accepted=%u octets_in=%" G_GUINT64_FORMAT
+                  " duration_ms=%" G_GINT64_FORMAT, session->name, text,
+                  session->commands, session->message_seq,
+                  session->messages_accepted, session->octets_in,
+                  naccs_sim_session_now (session) / 1000);
   g_clear_pointer (&session->transcript, naccs_sim_transcript_free);
 
   events = g_steal_pointer (&session->events);
@@ -369,6 +413,7 @@ naccs_sim_session_free (NaccsSimSession *session)
 {
   if (session == NULL)
     return;
+  naccs_sim_session_abandon_commit (session);
   destroy_source (&session->read_source);
   destroy_source (&session->deadline);
   naccs_sim_reply_writer_free (session->writer);

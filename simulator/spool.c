@@ -1,10 +1,8 @@
-/* spool.c: durable message files and session transcripts.
+/* spool.c: the spool directory, its session ids and session transcripts.
  *
  * The center hands a message to its main processing only after it has
  * received the whole message, so naccs-sim stores an accepted message
- * before it sends 250: the file is written under a temporary name in the
- * spool directory, fsync'd, renamed into place and the directory fsync'd,
- * so after a crash a message file is either complete or absent.  File names
+ * before it sends 250; spool-commit.c writes the message files.  File names
  * come from the session id and the message sequence number only, never
  * from client input.  Session ids continue after the highest one already in
  * the directory, so a restart never overwrites the files of an earlier run.
@@ -12,8 +10,10 @@
  * they would pick the same ids.
  *
  * The transcript of a session is buffered in memory and appended to its
- * file when the buffer passes 4 KiB, when a message is accepted and when
- * the session ends, so an idle session keeps no file open.
+ * file when the buffer passes 4 KiB and when the session ends, so an idle
+ * session keeps no file open and a busy one opens its transcript once per
+ * 4 KiB of entries.  Transcripts are not fsync'd: they are evidence for a
+ * person, and no reply waits for them.
  */
 #define G_LOG_DOMAIN "naccs-sim"
 
@@ -25,16 +25,12 @@
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
 
-#include "spool.h"
+#include "spool-private.h"
 
 #define TRANSCRIPT_FLUSH_OCTETS 4096
 
 G_DEFINE_QUARK (naccs-sim-spool-error-quark, naccs_sim_spool_error)
 
-struct _NaccsSimSpool {
-  char *dir;
-  guint last_session_id;
-};
 
 struct _NaccsSimTranscript {
   char *path;
@@ -64,6 +60,7 @@ naccs_sim_spool_new (const char *dir, GError **error)
   g_autoptr (GError) local_error = NULL;
   NaccsSimSpool *spool;
   const char *name;
+  int dir_fd;
 
   listing = g_dir_open (dir, 0, &local_error);
   if (listing == NULL)
@@ -83,8 +80,20 @@ naccs_sim_spool_new (const char *dir, GError **error)
       return NULL;
     }
 
+  dir_fd = g_open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+  if (dir_fd < 0)
+    {
+      g_set_error (error, NACCS_SIM_SPOOL_ERROR,
+                   NACCS_SIM_SPOOL_ERROR_DIRECTORY,
+                   _("cannot open spool directory \"%s\": %s; create it or "
+                     "give another --spool"), dir, g_strerror (errno));
+      return NULL;
+    }
+
   spool = g_new0 (NaccsSimSpool, 1);
   spool->dir = g_strdup (dir);
+  spool->dir_fd = dir_fd;
+  spool->context = g_main_context_ref_thread_default ();
   while ((name = g_dir_read_name (listing)) != NULL)
     spool->last_session_id = MAX (spool->last_session_id,
                                   session_id_of_name (name));
@@ -96,6 +105,11 @@ naccs_sim_spool_free (NaccsSimSpool *spool)
 {
   if (spool == NULL)
     return;
+  /* The committer finishes the messages handed to it first, so that a
+   * stop leaves no partly written file. */
+  g_clear_pointer (&spool->committer, naccs_sim_spool_committer_free);
+  close (spool->dir_fd);
+  g_main_context_unref (spool->context);
   g_free (spool->dir);
   g_free (spool);
 }
@@ -112,16 +126,17 @@ naccs_sim_spool_get_last_session_id (const NaccsSimSpool *spool)
   return spool->last_session_id;
 }
 
-static gboolean
-set_write_error (GError **error, const char *path, int saved_errno)
+gboolean
+naccs_sim_spool_set_write_error (GError **error, const char *path,
+                                 int saved_errno)
 {
   g_set_error (error, NACCS_SIM_SPOOL_ERROR, NACCS_SIM_SPOOL_ERROR_WRITE,
                _("cannot write \"%s\": %s"), path, g_strerror (saved_errno));
   return FALSE;
 }
 
-static gboolean
-write_all (int fd, const guint8 *data, gsize len)
+gboolean
+naccs_sim_spool_write_all (int fd, const guint8 *data, gsize len)
 {
   while (len > 0)
     {
@@ -135,79 +150,6 @@ write_all (int fd, const guint8 *data, gsize len)
       len -= (gsize) n;
     }
   return TRUE;
-}
-
-/* Writes @data to a new file @path and fsyncs it. */
-static gboolean
-write_file_synced (const char *path, const void *data, gsize len,
-                   GError **error)
-{
-  int fd = g_open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  int saved_errno;
-
-  if (fd < 0)
-    return set_write_error (error, path, errno);
-  if (write_all (fd, data, len) && fsync (fd) == 0)
-    {
-      if (close (fd) == 0)
-        return TRUE;
-      return set_write_error (error, path, errno);
-    }
-  saved_errno = errno;
-  close (fd);
-  return set_write_error (error, path, saved_errno);
-}
-
-/* The rename is durable only once the directory entry is on disk. */
-static gboolean
-sync_directory (const char *dir, GError **error)
-{
-  int fd = g_open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
-  int saved_errno;
-
-  if (fd < 0)
-    return set_write_error (error, dir, errno);
-  if (fsync (fd) == 0)
-    {
-      close (fd);
-      return TRUE;
-    }
-  saved_errno = errno;
-  close (fd);
-  return set_write_error (error, dir, saved_errno);
-}
-
-char *
-naccs_sim_spool_store_message (NaccsSimSpool *spool,
-                               guint session_id,
-                               guint message_seq,
-                               const void *data,
-                               gsize len,
-                               GError **error)
-{
-  g_autofree char *name = g_strdup_printf ("s%06u-m%04u.msg", session_id,
-                                           message_seq);
-  g_autofree char *temp_name = g_strdup_printf (".%s.tmp", name);
-  g_autofree char *path = g_build_filename (spool->dir, name, NULL);
-  g_autofree char *temp_path = g_build_filename (spool->dir, temp_name, NULL);
-
-  if (!write_file_synced (temp_path, data, len, error))
-    {
-      g_unlink (temp_path);
-      return NULL;
-    }
-  if (g_rename (temp_path, path) != 0)
-    {
-      set_write_error (error, path, errno);
-      g_unlink (temp_path);
-      return NULL;
-    }
-  if (!sync_directory (spool->dir, error))
-    {
-      g_unlink (path);
-      return NULL;
-    }
-  return g_steal_pointer (&path);
 }
 
 NaccsSimTranscript *
@@ -244,8 +186,9 @@ naccs_sim_transcript_flush (NaccsSimTranscript *transcript)
     return;
   fd = g_open (transcript->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
                0644);
-  ok = fd >= 0 && write_all (fd, (const guint8 *) transcript->pending->str,
-                             transcript->pending->len);
+  ok = fd >= 0
+       && naccs_sim_spool_write_all (fd, (const guint8 *) transcript->pending->str,
+                                     transcript->pending->len);
   if (!ok && !transcript->failed)
     g_warning ("event=transcript-write-failed path=%s error=\"%s\"",
                transcript->path, g_strerror (errno));

@@ -16,8 +16,11 @@ typedef enum {
 typedef struct _NaccsSimSpool NaccsSimSpool;
 
 /* Opens the spool directory @dir, which must exist and be writable.
- * Session ids start after the highest "sNNNNNN" file already there. */
+ * Session ids start after the highest "sNNNNNN" file already there.
+ * Call it in the thread whose main context serves the sessions. */
 NaccsSimSpool *naccs_sim_spool_new (const char *dir, GError **error);
+/* Waits until every message handed to the spool is stored or has
+ * failed, then frees it; no commit callback runs any more. */
 void naccs_sim_spool_free (NaccsSimSpool *spool);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NaccsSimSpool, naccs_sim_spool_free)
 
@@ -27,14 +30,32 @@ const char *naccs_sim_spool_get_dir (const NaccsSimSpool *spool);
  * none. */
 guint naccs_sim_spool_get_last_session_id (const NaccsSimSpool *spool);
 
-/* Stores one message durably as "sSSSSSS-mMMMM.msg" and returns its path,
- * or NULL with @error set; no file is left behind on failure. */
-char *naccs_sim_spool_store_message (NaccsSimSpool *spool,
-                                     guint session_id,
-                                     guint message_seq,
-                                     const void *data,
-                                     gsize len,
-                                     GError **error);
+/* Runs in the main context that was the thread default when the spool
+ * was made, once the message of naccs_sim_spool_commit_message() is
+ * stored: written, fsync'd, renamed into place as "sSSSSSS-mMMMM.msg" and
+ * the directory fsync'd.  @path is that file, or NULL with @error set,
+ * in which case no file is left behind. */
+typedef void (*NaccsSimSpoolCommitDone) (gpointer user_data,
+                                         const char *path,
+                                         const GError *error);
+
+typedef struct _NaccsSimSpoolCommit NaccsSimSpoolCommit;
+
+/* Hands one message to the spool's worker threads, which store it
+ * together with the other messages waiting then (group commit: they share
+ * one fsync of the directory), and returns at once.  @done runs later,
+ * never from inside this call.  The returned handle stays valid until
+ * @done has run or naccs_sim_spool_commit_abandon() is called. */
+NaccsSimSpoolCommit *naccs_sim_spool_commit_message (NaccsSimSpool *spool,
+                                                     guint session_id,
+                                                     guint message_seq,
+                                                     GBytes *data,
+                                                     NaccsSimSpoolCommitDone done,
+                                                     gpointer user_data);
+
+/* Stops waiting for @commit: its @done will not run.  The message is still
+ * stored, as it would have been had the wait ended a moment later. */
+void naccs_sim_spool_commit_abandon (NaccsSimSpoolCommit *commit);
 
 /* The transcript of one session, "sSSSSSS.transcript", appended in
  * batches.  Each entry is one line: the time since connect in seconds

@@ -1158,6 +1158,168 @@ test_sigterm_leaves_complete_files (void)
   remove_spool_dir (spool);
 }
 
+/* ---- spool commits ---- */
+
+/* Returns how many names in @dir start with @prefix. */
+static guint
+count_spool_files (const char *dir, const char *prefix)
+{
+  g_autoptr (GDir) listing = g_dir_open (dir, 0, NULL);
+  const char *name;
+  guint count = 0;
+
+  while (listing != NULL && (name = g_dir_read_name (listing)) != NULL)
+    if (g_str_has_prefix (name, prefix))
+      count++;
+  return count;
+}
+
+/* Proves a message the spool cannot store gets 451 and no file, and the
+ * session goes on to store the next message. */
+static void
+test_spool_failure_gets_451 (void)
+{
+  NaccsSimConfig config;
+  g_autofree char *spool = make_spool_dir ();
+  g_autofree char *blocker = g_build_filename (spool,
+                                               ".s000001-m0001.msg.tmp",
+                                               NULL);
+  g_autofree char *second = NULL;
+  EndedSession *ended;
+  const NaccsSimEvent *first_message;
+  const NaccsSimEvent *second_message;
+  TestServer *test;
+  Client *client;
+
+  /* A directory where the temporary file must go makes its open fail. */
+  CU_ASSERT_EQUAL_FATAL (g_mkdir (blocker, 0700), 0);
+  default_config (&config);
+  config.spool_dir = g_strdup (spool);
+  test = test_server_start (&config);
+  naccs_sim_config_clear (&config);
+  CU_ASSERT_PTR_NOT_NULL_FATAL (test);
+  client = client_connect (test);
+  CU_ASSERT_EQUAL (client_reply (client), 220);
+  CU_ASSERT_EQUAL (client_command (client, "HELO x"), 250);
+  client_open_transaction (client);
+  CU_ASSERT_EQUAL (client_command (client, "first\r\n."), 451);
+  client_open_transaction (client);
+  CU_ASSERT_EQUAL (client_command (client, "second\r\n."), 250);
+  CU_ASSERT_EQUAL (client_command (client, "QUIT"), 221);
+  client_free (client);
+  ended = wait_session_end (test);
+  CU_ASSERT_PTR_NOT_NULL_FATAL (ended);
+
+  first_message = find_event (ended->events, NACCS_SIM_EVENT_MESSAGE, 0);
+  second_message = find_event (ended->events, NACCS_SIM_EVENT_MESSAGE, 1);
+  CU_ASSERT_PTR_NOT_NULL_FATAL (first_message);
+  CU_ASSERT_PTR_NOT_NULL_FATAL (second_message);
+  CU_ASSERT_PTR_NULL (first_message->spool_path);
+  CU_ASSERT_PTR_NOT_NULL (second_message->spool_path);
+  CU_ASSERT_EQUAL (count_spool_files (spool, "s000001-m0001"), 0);
+  second = read_spool_file (spool, "s000001-m0002.msg");
+  CU_ASSERT_STRING_EQUAL (second, "second\r\n");
+  ended_session_free (ended);
+  test_server_stop (test);
+  g_rmdir (blocker);
+  remove_spool_dir (spool);
+}
+
+#define CONCURRENT_CLIENTS 8
+
+/* Proves messages that end at the same time, on several sessions, are
+ * each stored before their 250 and named after their own session. */
+static void
+test_concurrent_commits (void)
+{
+  NaccsSimConfig config;
+  g_autofree char *spool = make_spool_dir ();
+  Client *clients[CONCURRENT_CLIENTS];
+  TestServer *test;
+
+  default_config (&config);
+  config.spool_dir = g_strdup (spool);
+  test = test_server_start (&config);
+  naccs_sim_config_clear (&config);
+  CU_ASSERT_PTR_NOT_NULL_FATAL (test);
+  for (guint i = 0; i < CONCURRENT_CLIENTS; i++)
+    {
+      clients[i] = client_connect (test);
+      CU_ASSERT_EQUAL (client_reply (clients[i]), 220);
+      CU_ASSERT_EQUAL (client_command (clients[i], "HELO x"), 250);
+      client_open_transaction (clients[i]);
+    }
+  /* Every end of data goes out before any 250 is read. */
+  for (guint i = 0; i < CONCURRENT_CLIENTS; i++)
+    client_send (clients[i], "one line\r\n.\r\n");
+  for (guint i = 0; i < CONCURRENT_CLIENTS; i++)
+    {
+      g_autofree char *name = NULL;
+      g_autofree char *stored = NULL;
+
+      CU_ASSERT_EQUAL (client_reply (clients[i]), 250);
+      /* Sessions are numbered in accept order, from 1. */
+      name = g_strdup_printf ("s%06u-m0001.msg", i + 1);
+      stored = read_spool_file (spool, name);
+      CU_ASSERT_STRING_EQUAL (stored != NULL ? stored : "(missing)",
+                              "one line\r\n");
+    }
+  CU_ASSERT_EQUAL (count_spool_files (spool, "."), 0);
+  for (guint i = 0; i < CONCURRENT_CLIENTS; i++)
+    {
+      CU_ASSERT_EQUAL (client_command (clients[i], "QUIT"), 221);
+      client_free (clients[i]);
+      ended_session_free (wait_session_end (test));
+    }
+  test_server_stop (test);
+  remove_spool_dir (spool);
+}
+
+/* Proves commands sent right behind the end of data wait for the commit
+ * and are then answered in order, with the transcript noting the file. */
+static void
+test_pipelined_after_commit (void)
+{
+  NaccsSimConfig config;
+  g_autofree char *spool = make_spool_dir ();
+  g_autofree char *transcript = NULL;
+  EndedSession *ended;
+  const NaccsSimEvent *message;
+  TestServer *test;
+  Client *client;
+
+  default_config (&config);
+  config.spool_dir = g_strdup (spool);
+  test = test_server_start (&config);
+  naccs_sim_config_clear (&config);
+  CU_ASSERT_PTR_NOT_NULL_FATAL (test);
+  client = client_connect (test);
+  CU_ASSERT_EQUAL (client_reply (client), 220);
+  CU_ASSERT_EQUAL (client_command (client, "HELO x"), 250);
+  client_open_transaction (client);
+  client_send (client, "body\r\n.\r\nNOOP\r\nQUIT\r\n");
+  CU_ASSERT_EQUAL (client_reply (client), 250);
+  CU_ASSERT_EQUAL (client_reply (client), 250);
+  CU_ASSERT_EQUAL (client_reply (client), 221);
+  client_free (client);
+  ended = wait_session_end (test);
+  CU_ASSERT_PTR_NOT_NULL_FATAL (ended);
+
+  message = find_event (ended->events, NACCS_SIM_EVENT_MESSAGE, 0);
+  CU_ASSERT_PTR_NOT_NULL_FATAL (message);
+  CU_ASSERT_PTR_NOT_NULL_FATAL (message->spool_path);
+  CU_ASSERT_TRUE (g_str_has_suffix (message->spool_path,
+                                    "s000001-m0001.msg"));
+  transcript = read_spool_file (spool, "s000001.transcript");
+  CU_ASSERT_PTR_NOT_NULL_FATAL (transcript);
+  CU_ASSERT_PTR_NOT_NULL (strstr (transcript, "message 1 spooled to"));
+  /* The NOOP came before the 250, so it is marked early ("C!"). */
+  CU_ASSERT_PTR_NOT_NULL (strstr (transcript, " C! NOOP\n"));
+  ended_session_free (ended);
+  test_server_stop (test);
+  remove_spool_dir (spool);
+}
+
 int
 main (void)
 {
@@ -1183,6 +1345,9 @@ main (void)
   CU_add_test (suite, "silence after reply", test_silence_after_reply);
   CU_add_test (suite, "input during stall", test_input_during_stall);
   CU_add_test (suite, "IPv6 loopback", test_ipv6_loopback);
+  CU_add_test (suite, "spool failure gets 451", test_spool_failure_gets_451);
+  CU_add_test (suite, "concurrent commits", test_concurrent_commits);
+  CU_add_test (suite, "pipelined after commit", test_pipelined_after_commit);
   CU_add_test (suite, "SIGTERM leaves complete files",
                test_sigterm_leaves_complete_files);
 
