@@ -4,9 +4,9 @@
  * GMainLoop and prints the bound address as "listening on ADDRESS:PORT" on
  * stdout, so scripts that pass port 0 can read the port.  That line is
  * not translated because scripts parse it.  SIGINT and SIGTERM stop
- * accepting, close every session (flushing transcripts) and exit with
- * status 0.  A message file is written and renamed within one main-loop
- * callback, so a signal never leaves a partial one behind.  Exit status 2
+ * accepting, send 421 to every open session, close them (flushing
+ * transcripts), wait for queued spool commits and exit with status 0; a
+ * half-received message is never stored.  Exit status 2
  * means the server could not start: a bad option, an unusable spool
  * directory, or an address in use.
  */
@@ -281,7 +281,9 @@ main (int argc, char **argv)
   g_unix_signal_add (SIGTERM, on_stop_signal, loop);
   g_main_loop_run (loop);
 
-  naccs_sim_server_stop (server);
+  /* RFC 5321 section 3.8: the open sessions get 421 before the close,
+   * and the wait for them to read it and close is bounded at 1 s. */
+  naccs_sim_server_shut_down (server, 1000);
   g_message ("event=stop connections=%u",
              naccs_sim_server_get_connection_count (server));
   naccs_sim_config_clear (&config);

@@ -9,10 +9,26 @@
  * socket is freed from an idle callback, never from inside its own
  * callbacks.  Session ids continue after those in the spool directory;
  * connection indexes count accepts from 0.
+ *
+ * Each session holds a file descriptor, so the open-file limit
+ * (RLIMIT_NOFILE) caps the sessions as well.  At start the server raises
+ * its soft limit to what --max-connections needs, as far as the hard limit
+ * allows (GLib polls with poll(), so descriptors past FD_SETSIZE are
+ * fine), and warns when that is not enough.  When accept() still fails
+ * for lack of descriptors, a connection would wait in the backlog with no
+ * reply at all; the server therefore keeps one spare descriptor, closes
+ * it, accepts the connection, sends 421 and closes it, and opens the spare
+ * again.  A shutdown (naccs_sim_server_shut_down) sends 421 to the open
+ * sessions, as RFC 5321 section 3.8 asks of a server that must stop.
  */
 #define G_LOG_DOMAIN "naccs-sim"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <glib/gi18n.h>
 
@@ -22,9 +38,22 @@
  * the sessions already open. */
 #define MAX_ACCEPTS_PER_WAKEUP 64
 
-/* After accept() fails for lack of file descriptors, wait this long before
- * trying again rather than spinning. */
+/* After accept() fails and no spare descriptor is left to turn the
+ * connection away with, wait this long before trying again rather than
+ * spinning. */
 #define ACCEPT_RETRY_MS 200
+
+/* Descriptors the process needs besides one per session: stdin, stdout
+ * and stderr, the listener, the spare, GLib's wake-up descriptors, the
+ * spool directory, a transcript being appended, and connections past
+ * --max-connections while they get their 421.
+ * NOTE: an estimate with room to spare: naccs-sim had 9 open before its
+ * first connection, without a spool (ls /proc/PID/fd). */
+#define FD_MARGIN 32
+
+/* At most one warning about the open-file limit per this many
+ * microseconds while connections keep being turned away for it. */
+#define FD_WARNING_INTERVAL_US (10 * G_USEC_PER_SEC)
 
 G_DEFINE_QUARK (naccs-sim-server-error-quark, naccs_sim_server_error)
 
@@ -44,6 +73,9 @@ struct _NaccsSimServer {
   guint next_session_id;
   guint connections;
   gboolean stopped;
+  int spare_fd;             /* /dev/null, or -1 while in use */
+  gint64 fd_warned_us;      /* last open-file limit warning, 0 for none */
+  guint fd_turned_away;     /* connections turned away since then */
 };
 
 gboolean
@@ -212,6 +244,99 @@ retry_accept (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+static gulong
+open_file_limit (void)
+{
+  struct rlimit limit;
+
+  if (getrlimit (RLIMIT_NOFILE, &limit) != 0)
+    return 0;
+  return limit.rlim_cur == RLIM_INFINITY ? G_MAXULONG
+                                         : (gulong) limit.rlim_cur;
+}
+
+static void
+open_spare (NaccsSimServer *server)
+{
+  if (server->spare_fd < 0)
+    server->spare_fd = open ("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+/* Warns about connections turned away for lack of descriptors, at most
+ * once per FD_WARNING_INTERVAL_US. */
+static void
+warn_turned_away (NaccsSimServer *server, const GError *error)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  server->fd_turned_away++;
+  if (server->fd_warned_us != 0
+      && now - server->fd_warned_us < FD_WARNING_INTERVAL_US)
+    return;
+  g_warning ("event=accept-failed error=\"%s\" open_file_limit=%lu "
+             "sessions=%u turned_away=%u action=reply-421",
+             error->message, open_file_limit (),
+             g_hash_table_size (server->sessions), server->fd_turned_away);
+  server->fd_warned_us = now;
+  server->fd_turned_away = 0;
+}
+
+typedef enum {
+  TURNED_AWAY,      /* a connection got its 421 */
+  NOTHING_WAITING,  /* the backlog is empty: Linux checks for a free
+                       descriptor before it looks at the backlog, so
+                       accept() fails with EMFILE even then */
+  NO_DESCRIPTOR,    /* no spare, or accept() failed all the same */
+} TurnAwayResult;
+
+/* Turns the connection that accept() had no descriptor for away with 421,
+ * using the spare descriptor's slot. */
+static TurnAwayResult
+turn_away_without_descriptor (NaccsSimServer *server, const GError *error)
+{
+  g_autofree char *reply = NULL;
+  int saved_errno;
+  int fd;
+
+  if (server->spare_fd < 0)
+    return NO_DESCRIPTOR;
+  close (server->spare_fd);
+  server->spare_fd = -1;
+  fd = accept4 (g_socket_get_fd (server->listener), NULL, NULL,
+                SOCK_NONBLOCK | SOCK_CLOEXEC);
+  saved_errno = errno;
+  if (fd >= 0)
+    {
+      reply = g_strdup_printf ("421 %s too many open files; try again "
+                               "later\r\n", server->config.greeting);
+      /* Best effort: the send buffer of a new connection is empty. */
+      if (send (fd, reply, strlen (reply), MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+        g_debug ("event=turn-away-send-failed error=\"%s\"",
+                 g_strerror (errno));
+      close (fd);
+      warn_turned_away (server, error);
+    }
+  open_spare (server);
+  if (fd >= 0)
+    return TURNED_AWAY;
+  if (saved_errno == EAGAIN || saved_errno == EWOULDBLOCK)
+    return NOTHING_WAITING;
+  return NO_DESCRIPTOR;
+}
+
+/* Stops watching the listener for ACCEPT_RETRY_MS. */
+static void
+back_off_accepting (NaccsSimServer *server, const GError *error)
+{
+  g_warning ("event=accept-failed error=\"%s\" open_file_limit=%lu "
+             "retry_ms=%d", error->message, open_file_limit (),
+             ACCEPT_RETRY_MS);
+  g_clear_pointer (&server->accept_source, g_source_unref);
+  server->retry_source = g_timeout_source_new (ACCEPT_RETRY_MS);
+  g_source_set_callback (server->retry_source, retry_accept, server, NULL);
+  g_source_attach (server->retry_source, server->context);
+}
+
 static gboolean
 on_acceptable (GSocket *socket, GIOCondition condition, gpointer user_data)
 {
@@ -230,13 +355,19 @@ on_acceptable (GSocket *socket, GIOCondition condition, gpointer user_data)
         }
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
         break;
-      g_warning ("event=accept-failed error=\"%s\" retry_ms=%d",
-                 error->message, ACCEPT_RETRY_MS);
-      g_clear_pointer (&server->accept_source, g_source_unref);
-      server->retry_source = g_timeout_source_new (ACCEPT_RETRY_MS);
-      g_source_set_callback (server->retry_source, retry_accept, server,
-                             NULL);
-      g_source_attach (server->retry_source, server->context);
+      /* GIO maps both EMFILE and ENFILE to this code. */
+      if (g_error_matches (error, G_IO_ERROR,
+                           G_IO_ERROR_TOO_MANY_OPEN_FILES))
+        {
+          TurnAwayResult result = turn_away_without_descriptor (server,
+                                                                error);
+
+          if (result == TURNED_AWAY)
+            continue;
+          if (result == NOTHING_WAITING)
+            break;
+        }
+      back_off_accepting (server, error);
       return G_SOURCE_REMOVE;
     }
   return G_SOURCE_CONTINUE;
@@ -273,6 +404,43 @@ open_listener (GInetSocketAddress *address, GError **error)
   return g_steal_pointer (&listener);
 }
 
+/* Raises the soft open-file limit to what @config needs, up to the hard
+ * limit, and warns when even that is too low.  Without a spool there are
+ * no message files; with one, each session can hold one more descriptor
+ * while its message is stored, up to NACCS_SIM_SPOOL_MAX_OPEN_FILES. */
+static void
+check_open_file_limit (const NaccsSimConfig *config)
+{
+  struct rlimit limit;
+  rlim_t needed = (rlim_t) config->max_connections + FD_MARGIN;
+
+  if (config->spool_dir != NULL)
+    needed += MIN (config->max_connections, NACCS_SIM_SPOOL_MAX_OPEN_FILES);
+  if (getrlimit (RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= needed)
+    return;
+
+  if (limit.rlim_max > limit.rlim_cur)
+    {
+      rlim_t old_limit = limit.rlim_cur;
+
+      limit.rlim_cur = MIN (needed, limit.rlim_max);
+      if (setrlimit (RLIMIT_NOFILE, &limit) != 0)
+        limit.rlim_cur = old_limit;
+      else
+        g_info ("event=open-file-limit-raised from=%lu to=%lu",
+                (gulong) old_limit, (gulong) limit.rlim_cur);
+    }
+  if (limit.rlim_cur >= needed)
+    return;
+  g_warning (_("the open-file limit is %lu, below the %lu descriptors that "
+               "--max-connections %u needs: connections past the limit "
+               "get 421 or wait unanswered; raise the limit with "
+               "\"ulimit -n %lu\" before starting naccs-sim, or lower "
+               "--max-connections"),
+             (gulong) limit.rlim_cur, (gulong) needed,
+             config->max_connections, (gulong) needed);
+}
+
 NaccsSimServer *
 naccs_sim_server_new (const NaccsSimConfig *config,
                       const NaccsSimHooks *hooks,
@@ -295,6 +463,7 @@ naccs_sim_server_new (const NaccsSimConfig *config,
   listener = open_listener (address, error);
   if (listener == NULL)
     return NULL;
+  check_open_file_limit (config);
 
   server = g_new0 (NaccsSimServer, 1);
   server->context = g_main_context_ref_thread_default ();
@@ -303,6 +472,8 @@ naccs_sim_server_new (const NaccsSimConfig *config,
     server->hooks = *hooks;
   server->spool = g_steal_pointer (&spool);
   server->listener = listener;
+  server->spare_fd = -1;
+  open_spare (server);
   server->env = (NaccsSimSessionEnv) {
     server->context, &server->config, server->spool, &server->hooks, on_session_finished,
     server,
@@ -363,6 +534,62 @@ destroy_source (GSource **source)
   g_clear_pointer (source, g_source_unref);
 }
 
+static void
+stop_accepting (NaccsSimServer *server)
+{
+  destroy_source (&server->accept_source);
+  destroy_source (&server->retry_source);
+  g_socket_close (server->listener, NULL);
+}
+
+static gboolean
+wake_up (gpointer user_data)
+{
+  (void) user_data;
+  return G_SOURCE_REMOVE;
+}
+
+/* Runs the server's main context until every session has closed or
+ * @timeout_ms have passed. */
+static void
+wait_for_sessions (NaccsSimServer *server, guint timeout_ms)
+{
+  gint64 give_up = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+  GSource *timer = g_timeout_source_new (timeout_ms);
+
+  g_source_set_callback (timer, wake_up, NULL, NULL);
+  g_source_attach (timer, server->context);
+  while (g_hash_table_size (server->sessions) > 0
+         && g_get_monotonic_time () < give_up)
+    g_main_context_iteration (server->context, TRUE);
+  g_source_destroy (timer);
+  g_source_unref (timer);
+}
+
+void
+naccs_sim_server_shut_down (NaccsSimServer *server, guint timeout_ms)
+{
+  g_autofree gpointer *open = NULL;
+  g_autofree char *text = NULL;
+  guint n_open;
+
+  if (server->stopped)
+    return;
+  stop_accepting (server);
+  text = g_strdup_printf ("%s service shutting down",
+                          server->config.greeting);
+  open = g_hash_table_get_keys_as_array (server->sessions, &n_open);
+  g_message ("event=shutdown sessions=%u timeout_ms=%u", n_open, timeout_ms);
+  /* Sessions that close here stay allocated until the reap callback. */
+  for (guint i = 0; i < n_open; i++)
+    naccs_sim_session_shut_down (open[i], text);
+  wait_for_sessions (server, timeout_ms);
+  if (g_hash_table_size (server->sessions) > 0)
+    g_message ("event=shutdown-timeout sessions=%u",
+               g_hash_table_size (server->sessions));
+  naccs_sim_server_stop (server);
+}
+
 void
 naccs_sim_server_stop (NaccsSimServer *server)
 {
@@ -372,9 +599,7 @@ naccs_sim_server_stop (NaccsSimServer *server)
   if (server->stopped)
     return;
   server->stopped = TRUE;
-  destroy_source (&server->accept_source);
-  destroy_source (&server->retry_source);
-  g_socket_close (server->listener, NULL);
+  stop_accepting (server);
 
   open = g_hash_table_get_keys_as_array (server->sessions, &n_open);
   for (guint i = 0; i < n_open; i++)
@@ -392,6 +617,8 @@ naccs_sim_server_free (NaccsSimServer *server)
   g_ptr_array_unref (server->finished);
   g_hash_table_unref (server->sessions);
   g_object_unref (server->listener);
+  if (server->spare_fd >= 0)
+    close (server->spare_fd);
   naccs_sim_spool_free (server->spool);
   naccs_sim_config_clear (&server->config);
   g_main_context_unref (server->context);

@@ -48,6 +48,16 @@ guint naccs_sim_server_get_connection_count (const NaccsSimServer *server);
 /* Stops accepting and closes every session (each calls the end hook). */
 void naccs_sim_server_stop (NaccsSimServer *server);
 
+/* Stops accepting and shuts the server down as RFC 5321 section 3.8
+ * requires: every session that waits for a command or receives a message gets
+ * "421 <greeting> service shutting down" (see
+ * naccs_sim_session_shut_down()), then the function runs the server's
+ * main context until the sessions have closed or @timeout_ms have passed,
+ * and closes the rest as naccs_sim_server_stop() does.  Call it from the
+ * thread that runs that context, outside any of the server's callbacks,
+ * e.g. after g_main_loop_run() has returned. */
+void naccs_sim_server_shut_down (NaccsSimServer *server, guint timeout_ms);
+
 /* Stops the server if it runs, and frees it. */
 void naccs_sim_server_free (NaccsSimServer *server);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NaccsSimServer, naccs_sim_server_free)

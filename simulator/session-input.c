@@ -222,8 +222,12 @@ naccs_sim_session_process_input (NaccsSimSession *session)
 {
   if (session->processing)
     return;
+  /* Once the server shuts down, no command is handled any more: the 421
+   * is the last reply, and what follows it is dropped. */
+  if (session->draining)
+    session->start = session->len;
   session->processing = TRUE;
-  while (!session->closed
+  while (!session->closed && session->shutdown_text == NULL
          && !naccs_sim_reply_writer_busy (session->writer)
          && session->commit == NULL
          && session->start < session->len)
@@ -320,6 +324,13 @@ read_some (NaccsSimSession *session)
 
       naccs_sim_session_close_with (session, NACCS_SIM_EVENT_CLIENT_RESET,
                                     text, FALSE);
+      return FALSE;
+    }
+  if (n == 0 && session->draining)
+    {
+      naccs_sim_session_close_with (session, NACCS_SIM_EVENT_SERVER_CLOSED,
+                                    "server closed the connection: server "
+                                    "shutting down", FALSE);
       return FALSE;
     }
   if (n == 0)

@@ -52,6 +52,10 @@ struct _NaccsSimSession {
   NaccsSimSessionState state;
   gboolean closed;
   gboolean processing;         /* inside process_input(); no reentry */
+  char *shutdown_text;         /* non-NULL once the server shuts down: the
+                                  text of the 421 still to send */
+  gboolean draining;           /* the 421 is out and the write side shut:
+                                  input is read and dropped until EOF */
 
   /* Input not yet handled is buf[start, len); buf[0] is at absolute
    * offset buf_abs of the connection's input. */
@@ -151,6 +155,7 @@ guint naccs_sim_session_respond (NaccsSimSession *session,
                                  guint default_code,
                                  const char *default_text);
 void naccs_sim_session_reply_written (gpointer user_data, gboolean ok);
+void naccs_sim_session_send_shutdown_reply (NaccsSimSession *session);
 
 /* session-commands.c */
 void naccs_sim_session_greet (NaccsSimSession *session, gboolean turn_away);

@@ -9,6 +9,9 @@
  * a server without PIPELINING answers commands one at a time, in order
  * (RFC 5321 section 4.1.1).  After a 221 or 421 reply the session closes,
  * as RFC 5321 section 3.8 expects of a server that says it is closing.
+ * When the server shuts down, that section also asks for a 421 on every
+ * open session: naccs_sim_session_shut_down() sends it as soon as no
+ * other reply is under way.
  */
 #define G_LOG_DOMAIN "naccs-sim"
 
@@ -91,11 +94,29 @@ format_default_reply (guint code, const char *text)
                                  g_strv_length (lines));
 }
 
+/* After the shutdown 421: FIN now, then read and drop whatever the client
+ * still sends until it closes; the server bounds the wait. */
+static void
+start_draining (NaccsSimSession *session)
+{
+  session->draining = TRUE;
+  session->start = session->len;
+  g_socket_shutdown (session->socket, FALSE, TRUE, NULL);
+  NACCS_SIM_INFO ("session=%s event=draining", session->name);
+  naccs_sim_session_resume_reading (session);
+}
+
 static void
 close_after_reply (NaccsSimSession *session, gboolean reset)
 {
   guint8 peek[64];
   gssize n = 0;
+
+  if (session->shutdown_text != NULL && !reset)
+    {
+      start_draining (session);
+      return;
+    }
 
   /* Bytes that came after the reply announced the close: buffered ones,
    * or those already waiting in the socket. */
@@ -167,6 +188,12 @@ reply_finished (NaccsSimSession *session, gboolean ok)
       break;
     }
 
+  if (session->shutdown_text != NULL)
+    {
+      naccs_sim_session_send_shutdown_reply (session);
+      return;
+    }
+
   /* Inside naccs_sim_session_process_input() the loop goes on by itself. */
   if (!session->processing)
     {
@@ -233,6 +260,42 @@ naccs_sim_session_reply_action (NaccsSimSession *session,
       break;
     }
   return code;
+}
+
+/* Sends the 421 of a server shutdown once the session is free to: the
+ * reply under way, or the message being stored, goes out first. */
+void
+naccs_sim_session_send_shutdown_reply (NaccsSimSession *session)
+{
+  if (session->closed || session->draining
+      || naccs_sim_reply_writer_busy (session->writer)
+      || session->commit != NULL)
+    return;
+  if (session->state == NACCS_SIM_STATE_GREETING
+      || session->state == NACCS_SIM_STATE_SILENT)
+    {
+      naccs_sim_session_close_with (session, NACCS_SIM_EVENT_SERVER_CLOSED,
+                                    "server closed the connection: server "
+                                    "shutting down", FALSE);
+      return;
+    }
+
+  NACCS_SIM_INFO ("session=%s event=shutdown-reply state=%s", session->name,
+                  naccs_sim_session_state_name (session->state));
+  /* A message cut short by the shutdown is not stored. */
+  if (session->state == NACCS_SIM_STATE_DATA)
+    naccs_sim_session_finish_message_input (session);
+  naccs_sim_session_reply_action (session, NULL, 421,
+                                  session->shutdown_text);
+}
+
+void
+naccs_sim_session_shut_down (NaccsSimSession *session, const char *text)
+{
+  if (session->closed || session->shutdown_text != NULL)
+    return;
+  session->shutdown_text = g_strdup (text);
+  naccs_sim_session_send_shutdown_reply (session);
 }
 
 /* Counts this occurrence of a trigger (of a verb, for commands) and

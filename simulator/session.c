@@ -161,7 +161,8 @@ command_in_progress (const NaccsSimSession *session)
 /* Returns when the session times out: never while a reply is being
  * written or a message stored, after the command timeout while a command
  * line or a message is coming in, and after the idle timeout since the
- * last reply otherwise. */
+ * last reply otherwise.  Once the server shuts down, the server bounds
+ * the wait, so the session has no timeout of its own. */
 static gint64
 compute_deadline (NaccsSimSession *session)
 {
@@ -171,6 +172,7 @@ compute_deadline (NaccsSimSession *session)
 
   if (naccs_sim_reply_writer_busy (session->writer)
       || session->commit != NULL
+      || session->shutdown_text != NULL
       || session->state == NACCS_SIM_STATE_GREETING)
     return -1;
 
@@ -425,6 +427,7 @@ naccs_sim_session_free (NaccsSimSession *session)
   g_clear_pointer (&session->message, g_byte_array_unref);
   g_clear_pointer (&session->reply_bytes, g_bytes_unref);
   g_free (session->discard_text);
+  g_free (session->shutdown_text);
   g_free (session->buf);
   g_free (session->name);
   g_free (session->peer);

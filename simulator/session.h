@@ -110,6 +110,17 @@ NaccsSimSession *naccs_sim_session_start (const NaccsSimSessionEnv *env,
  * a SERVER_CLOSED event is recorded and the end hook called. */
 void naccs_sim_session_close (NaccsSimSession *session, const char *reason);
 
+/* Starts an orderly close because the server shuts down (RFC 5321
+ * section 3.8).  A session that waits for a command or receives a
+ * message sends "421 @text" at once, without blocking.  One that is
+ * writing a reply or storing a message sends it once that is done.  One
+ * that is silent or has not greeted yet closes at once with no reply.
+ * After the 421 the session shuts down its write side and drops input
+ * until the client closes, so that unread input does not turn the close
+ * into a reset that could destroy the 421 in flight.  The owner bounds
+ * the wait and calls naccs_sim_session_close() on what is still open. */
+void naccs_sim_session_shut_down (NaccsSimSession *session, const char *text);
+
 void naccs_sim_session_free (NaccsSimSession *session);
 
 guint naccs_sim_session_get_id (const NaccsSimSession *session);

@@ -4,7 +4,9 @@
  * A message that got 250 must be on disk, so naccs-sim writes each accepted
  * message under a temporary name, fsyncs it, renames it into place and
  * fsyncs the directory before it sends 250; after a crash a message file is
- * either complete or absent.  Creating the file and the fsyncs took about
+ * either complete or absent.  The rename never replaces a file of the
+ * final name (another process on the same directory, a planted file): the
+ * message then fails and gets 451, and the stored one stays as it was.  Creating the file and the fsyncs took about
  * a millisecond per message on the ext4 virtio disk of bench/README.md, so
  * they run in worker threads and never block the main loop: the session
  * hands its message over and waits, reading nothing, until its callback
@@ -21,7 +23,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>  /* renameat */
+#include <stdio.h>  /* renameat2 */
 #include <unistd.h>
 
 #include "spool-private.h"
@@ -34,6 +36,8 @@
  * ext4 virtio disk of bench/README.md, 4 workers stored 1,127 1 KB
  * messages a second and one worker 1,019. */
 #define WORKERS 4
+
+G_STATIC_ASSERT (WORKERS * MAX_BATCH == NACCS_SIM_SPOOL_MAX_OPEN_FILES);
 
 struct _NaccsSimSpoolCommit {
   guint session_id;
@@ -107,7 +111,24 @@ write_temporary (NaccsSimSpool *spool, NaccsSimSpoolCommit *commit)
     fail (spool, commit, temp_name, errno);
 }
 
-/* Fsyncs and closes the temporary file and renames it into place. */
+/* Renames @from to @to unless @to exists (EEXIST).  File systems without
+ * RENAME_NOREPLACE (Linux before 3.15, some network file systems) return
+ * EINVAL; link() never replaces a name either, so it does the same there
+ * in two steps. */
+static int
+rename_no_replace (int dir_fd, const char *from, const char *to)
+{
+  if (renameat2 (dir_fd, from, dir_fd, to, RENAME_NOREPLACE) == 0)
+    return 0;
+  if (errno != EINVAL && errno != ENOSYS)
+    return -1;
+  if (linkat (dir_fd, from, dir_fd, to, 0) != 0)
+    return -1;
+  unlinkat (dir_fd, from, 0);
+  return 0;
+}
+
+/* Fsyncs and closes the temporary file and moves it into place. */
 static void
 sync_and_rename (NaccsSimSpool *spool, NaccsSimSpoolCommit *commit)
 {
@@ -120,7 +141,7 @@ sync_and_rename (NaccsSimSpool *spool, NaccsSimSpoolCommit *commit)
     fail (spool, commit, temp_name, errno);
   commit->fd = -1;
   if (commit->error == NULL
-      && renameat (spool->dir_fd, temp_name, spool->dir_fd, name) != 0)
+      && rename_no_replace (spool->dir_fd, temp_name, name) != 0)
     fail (spool, commit, name, errno);
   if (commit->error != NULL)
     unlinkat (spool->dir_fd, temp_name, 0);

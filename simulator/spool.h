@@ -15,9 +15,15 @@ typedef enum {
 
 typedef struct _NaccsSimSpool NaccsSimSpool;
 
+/* Message files that the spool's worker threads hold open at most, all
+ * batches together. */
+#define NACCS_SIM_SPOOL_MAX_OPEN_FILES 256
+
 /* Opens the spool directory @dir, which must exist and be writable.
- * Session ids start after the highest "sNNNNNN" file already there.
- * Call it in the thread whose main context serves the sessions. */
+ * Session ids start after the highest one among the "sN..." files already
+ * there, whatever their number of digits.  It fails when that id is
+ * G_MAXUINT or more.  Call it in the thread whose main context serves the
+ * sessions. */
 NaccsSimSpool *naccs_sim_spool_new (const char *dir, GError **error);
 /* Waits until every message handed to the spool is stored or has
  * failed, then frees it; no commit callback runs any more. */
@@ -34,7 +40,8 @@ guint naccs_sim_spool_get_last_session_id (const NaccsSimSpool *spool);
  * was made, once the message of naccs_sim_spool_commit_message() is
  * stored: written, fsync'd, renamed into place as "sSSSSSS-mMMMM.msg" and
  * the directory fsync'd.  @path is that file, or NULL with @error set,
- * in which case no file is left behind. */
+ * in which case the commit left no file behind.  A file of that name that
+ * exists already is never replaced: the commit fails instead. */
 typedef void (*NaccsSimSpoolCommitDone) (gpointer user_data,
                                          const char *path,
                                          const GError *error);
@@ -59,7 +66,10 @@ void naccs_sim_spool_commit_abandon (NaccsSimSpoolCommit *commit);
 
 /* The transcript of one session, "sSSSSSS.transcript", appended in
  * batches.  Each entry is one line: the time since connect in seconds
- * with milliseconds, a tag and escaped text. */
+ * with milliseconds, a tag and escaped text.  The first flush creates
+ * the file.  When the name exists already, or the file is later replaced
+ * or turned into a symbolic link, the transcript logs a warning and drops
+ * its entries from then on. */
 typedef struct _NaccsSimTranscript NaccsSimTranscript;
 
 NaccsSimTranscript *naccs_sim_transcript_new (NaccsSimSpool *spool,

@@ -7,6 +7,7 @@
  */
 #include <string.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <CUnit/Basic.h>
@@ -1138,6 +1139,8 @@ test_sigterm_leaves_complete_files (void)
   g_usleep (100 * 1000);
 
   g_subprocess_send_signal (process, SIGTERM);
+  /* RFC 5321 section 3.8: a server shutting down sends 421. */
+  CU_ASSERT_EQUAL (client_reply (client), 421);
   CU_ASSERT_TRUE (g_subprocess_wait (process, NULL, NULL));
   CU_ASSERT_TRUE (g_subprocess_get_if_exited (process));
   CU_ASSERT_EQUAL (g_subprocess_get_exit_status (process), 0);
@@ -1191,13 +1194,14 @@ test_spool_failure_gets_451 (void)
   TestServer *test;
   Client *client;
 
-  /* A directory where the temporary file must go makes its open fail. */
-  CU_ASSERT_EQUAL_FATAL (g_mkdir (blocker, 0700), 0);
   default_config (&config);
   config.spool_dir = g_strdup (spool);
   test = test_server_start (&config);
   naccs_sim_config_clear (&config);
   CU_ASSERT_PTR_NOT_NULL_FATAL (test);
+  /* A directory where the temporary file must go makes its open fail.  It
+   * comes after the start, whose scan would skip session id 1 for it. */
+  CU_ASSERT_EQUAL_FATAL (g_mkdir (blocker, 0700), 0);
   client = client_connect (test);
   CU_ASSERT_EQUAL (client_reply (client), 220);
   CU_ASSERT_EQUAL (client_command (client, "HELO x"), 250);
@@ -1320,6 +1324,288 @@ test_pipelined_after_commit (void)
   remove_spool_dir (spool);
 }
 
+/* ---- restarts, shutdown and the open-file limit ---- */
+
+/* Proves a restart after session 999999 continues with 7-digit ids and
+ * leaves the files of session 1000000 as they were. */
+static void
+test_restart_after_seven_digits (void)
+{
+  NaccsSimConfig config;
+  g_autofree char *spool = make_spool_dir ();
+  g_autofree char *old_path = g_build_filename (spool, "s1000000-m0001.msg",
+                                                NULL);
+  g_autofree char *old = NULL;
+  g_autofree char *stored = NULL;
+  TestServer *test;
+  Client *client;
+
+  CU_ASSERT_TRUE_FATAL (g_file_set_contents (old_path, "old\r\n", -1, NULL));
+  default_config (&config);
+  config.spool_dir = g_strdup (spool);
+  test = test_server_start (&config);
+  naccs_sim_config_clear (&config);
+  CU_ASSERT_PTR_NOT_NULL_FATAL (test);
+  client = client_connect (test);
+  CU_ASSERT_EQUAL (client_reply (client), 220);
+  CU_ASSERT_EQUAL (client_command (client, "HELO x"), 250);
+  client_open_transaction (client);
+  CU_ASSERT_EQUAL (client_command (client, "new\r\n."), 250);
+  CU_ASSERT_EQUAL (client_command (client, "QUIT"), 221);
+  client_free (client);
+  ended_session_free (wait_session_end (test));
+
+  old = read_spool_file (spool, "s1000000-m0001.msg");
+  stored = read_spool_file (spool, "s1000001-m0001.msg");
+  CU_ASSERT_STRING_EQUAL (old != NULL ? old : "(missing)", "old\r\n");
+  CU_ASSERT_STRING_EQUAL (stored != NULL ? stored : "(missing)", "new\r\n");
+  CU_ASSERT_EQUAL (count_spool_files (spool, "s1000000.transcript"), 0);
+  CU_ASSERT_EQUAL (count_spool_files (spool, "s1000001.transcript"), 1);
+  test_server_stop (test);
+  remove_spool_dir (spool);
+}
+
+static gboolean
+shut_down_server (gpointer user_data)
+{
+  TestServer *test = user_data;
+
+  naccs_sim_server_shut_down (test->server, 5000);
+  g_main_loop_quit (test->loop);
+  return G_SOURCE_REMOVE;
+}
+
+/* Asks the server thread to shut the server down, with a bound long
+ * enough for the clients to read the 421 and close. */
+static void
+test_server_request_shut_down (TestServer *test)
+{
+  GSource *idle = g_idle_source_new ();
+
+  g_source_set_callback (idle, shut_down_server, test, NULL);
+  g_source_attach (idle, test->context);
+  g_source_unref (idle);
+}
+
+/* Checks that @ended sent the shutdown 421 and then closed. */
+static void
+assert_shutdown_events (const EndedSession *ended)
+{
+  const NaccsSimEvent *last;
+  const NaccsSimEvent *reply = NULL;
+
+  CU_ASSERT_PTR_NOT_NULL_FATAL (ended);
+  for (guint i = 0; i < ended->events->len; i++)
+    {
+      const NaccsSimEvent *event = ended->events->pdata[i];
+
+      if (event->kind == NACCS_SIM_EVENT_REPLY)
+        reply = event;
+    }
+  CU_ASSERT_PTR_NOT_NULL_FATAL (reply);
+  CU_ASSERT_EQUAL (reply->reply_code, 421);
+  CU_ASSERT_STRING_EQUAL (reply->text,
+                          "421 EDIFACT.PROD.NACCS6 service shutting down");
+  last = ended->events->pdata[ended->events->len - 1];
+  CU_ASSERT_EQUAL (last->kind, NACCS_SIM_EVENT_SERVER_CLOSED);
+  CU_ASSERT_PTR_NOT_NULL (strstr (last->text, "shutting down"));
+}
+
+typedef enum {
+  AT_GREETING,   /* greeted, no command yet */
+  AT_HELO,       /* after HELO */
+  IN_DATA,       /* half a message sent */
+  N_SHUTDOWN_CASES
+} ShutdownCase;
+
+/* Proves a shutdown sends 421 to sessions waiting for a command or inside
+ * DATA, records it, and stores no partial message. */
+static void
+test_shutdown_sends_421 (void)
+{
+  static const char *const names[] = { "greeting", "HELO", "DATA" };
+  NaccsSimConfig config;
+  g_autofree char *spool = make_spool_dir ();
+  Client *clients[N_SHUTDOWN_CASES];
+  TestServer *test;
+
+  default_config (&config);
+  config.spool_dir = g_strdup (spool);
+  test = test_server_start (&config);
+  naccs_sim_config_clear (&config);
+  CU_ASSERT_PTR_NOT_NULL_FATAL (test);
+  for (guint i = 0; i < N_SHUTDOWN_CASES; i++)
+    {
+      clients[i] = client_connect (test);
+      CU_ASSERT_EQUAL (client_reply (clients[i]), 220);
+    }
+  CU_ASSERT_EQUAL (client_command (clients[AT_HELO], "HELO x"), 250);
+  CU_ASSERT_EQUAL (client_command (clients[IN_DATA], "HELO x"), 250);
+  client_open_transaction (clients[IN_DATA]);
+  client_send (clients[IN_DATA], "half of a message\r\nand no end");
+  g_usleep (100 * 1000);
+
+  test_server_request_shut_down (test);
+  for (guint i = 0; i < N_SHUTDOWN_CASES; i++)
+    {
+      g_autofree char *text = NULL;
+      guint code = client_reply_text (clients[i], &text);
+
+      if (code != 421)
+        g_printerr ("case %s: got %u \"%s\", want 421\n", names[i], code,
+                    text != NULL ? text : "");
+      CU_ASSERT_EQUAL (code, 421);
+      CU_ASSERT_STRING_EQUAL (text != NULL ? text : "",
+                              "421 EDIFACT.PROD.NACCS6 service shutting "
+                              "down");
+      CU_ASSERT_TRUE (client_sees_close (clients[i]));
+      client_free (clients[i]);
+    }
+  for (guint i = 0; i < N_SHUTDOWN_CASES; i++)
+    {
+      EndedSession *ended = wait_session_end (test);
+      g_autofree char *name = NULL;
+      g_autofree char *transcript = NULL;
+
+      assert_shutdown_events (ended);
+      CU_ASSERT_PTR_NOT_NULL_FATAL (ended);
+      name = g_strdup_printf ("s%06u.transcript", ended->id);
+      transcript = read_spool_file (spool, name);
+      CU_ASSERT_PTR_NOT_NULL (transcript != NULL
+                              ? strstr (transcript, " S: 421 EDIFACT.PROD."
+                                        "NACCS6 service shutting down\n")
+                              : NULL);
+      ended_session_free (ended);
+    }
+  CU_ASSERT_EQUAL (count_spool_files (spool, "s000003-m"), 0);
+  CU_ASSERT_EQUAL (count_spool_files (spool, "."), 0);
+  test_server_stop (test);
+  remove_spool_dir (spool);
+}
+
+static NaccsSimAction *
+stall_noop_rule (gpointer user_data, guint connection_index,
+                 NaccsSimTrigger trigger, const char *verb,
+                 const char *argument, guint occurrence)
+{
+  NaccsSimAction *action;
+
+  (void) user_data;
+  (void) connection_index;
+  (void) argument;
+  (void) occurrence;
+  if (trigger != NACCS_SIM_TRIGGER_COMMAND || g_strcmp0 (verb, "NOOP") != 0)
+    return NULL;
+  action = naccs_sim_action_new ();
+  action->stall_ms = 300;
+  return action;
+}
+
+/* Proves a reply under way when the shutdown comes is sent whole before
+ * the 421. */
+static void
+test_shutdown_after_stalled_reply (void)
+{
+  NaccsSimConfig config;
+  EndedSession *ended;
+  TestServer *test;
+  Client *client;
+
+  default_config (&config);
+  test = test_server_start_at (&config, "127.0.0.1:0", stall_noop_rule);
+  naccs_sim_config_clear (&config);
+  CU_ASSERT_PTR_NOT_NULL_FATAL (test);
+  client = client_connect (test);
+  CU_ASSERT_EQUAL (client_reply (client), 220);
+  client_send (client, "NOOP\r\n");
+  g_usleep (50 * 1000);
+  test_server_request_shut_down (test);
+  CU_ASSERT_EQUAL (client_reply (client), 250);
+  CU_ASSERT_EQUAL (client_reply (client), 421);
+  CU_ASSERT_TRUE (client_sees_close (client));
+  client_free (client);
+  ended = wait_session_end (test);
+  assert_shutdown_events (ended);
+  ended_session_free (ended);
+  test_server_stop (test);
+}
+
+#define FD_LIMIT 40
+#define FD_LIMIT_CLIENTS 60
+
+/* Runs in the child before exec: a limit the program cannot raise. */
+static void
+lower_open_file_limit (gpointer user_data)
+{
+  struct rlimit limit = { FD_LIMIT, FD_LIMIT };
+
+  (void) user_data;
+  setrlimit (RLIMIT_NOFILE, &limit);
+}
+
+/* Proves that with the open-file limit below --max-connections naccs-sim
+ * warns at start and replies to every connection, with 421 where it has
+ * no descriptor for a session. */
+static void
+test_open_file_limit_turns_away (void)
+{
+  const char *program = g_getenv ("NACCS_SIM");
+  g_autoptr (GSubprocessLauncher) launcher = NULL;
+  g_autoptr (GSubprocess) process = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *log_dir = NULL;
+  g_autofree char *log_path = NULL;
+  g_autofree char *log = NULL;
+  Client *clients[FD_LIMIT_CLIENTS];
+  guint greeted = 0;
+  guint turned_away = 0;
+  guint16 port;
+
+  if (program == NULL)
+    {
+      g_printerr ("SKIP open-file limit: NACCS_SIM is not set\n");
+      return;
+    }
+  log_dir = make_spool_dir ();
+  log_path = g_build_filename (log_dir, "stderr.log", NULL);
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_subprocess_launcher_set_stderr_file_path (launcher, log_path);
+  g_subprocess_launcher_set_child_setup (launcher, lower_open_file_limit,
+                                         NULL, NULL);
+  process = g_subprocess_launcher_spawn (launcher, &error, program,
+                                         "--listen", "127.0.0.1:0",
+                                         "--max-connections", "100", NULL);
+  CU_ASSERT_PTR_NOT_NULL_FATAL (process);
+  port = read_listening_port (process);
+  CU_ASSERT_NOT_EQUAL_FATAL (port, 0);
+
+  for (guint i = 0; i < FD_LIMIT_CLIENTS; i++)
+    {
+      guint code;
+
+      clients[i] = client_connect_to ("127.0.0.1", port);
+      code = client_reply (clients[i]);
+      greeted += code == 220;
+      turned_away += code == 421;
+    }
+  /* Every connection got a reply: none was left waiting in the backlog. */
+  CU_ASSERT_EQUAL (greeted + turned_away, FD_LIMIT_CLIENTS);
+  CU_ASSERT_TRUE (greeted > 0);
+  CU_ASSERT_TRUE (turned_away > 0);
+  for (guint i = 0; i < FD_LIMIT_CLIENTS; i++)
+    client_free (clients[i]);
+
+  g_subprocess_send_signal (process, SIGTERM);
+  CU_ASSERT_TRUE (g_subprocess_wait (process, NULL, NULL));
+  CU_ASSERT_TRUE (g_subprocess_get_if_exited (process));
+  CU_ASSERT_EQUAL (g_subprocess_get_exit_status (process), 0);
+  CU_ASSERT_TRUE (g_file_get_contents (log_path, &log, NULL, NULL));
+  CU_ASSERT_PTR_NOT_NULL (log != NULL ? strstr (log, "ulimit -n") : NULL);
+  CU_ASSERT_PTR_NOT_NULL (log != NULL ? strstr (log, "event=accept-failed")
+                                      : NULL);
+  remove_spool_dir (log_dir);
+}
+
 int
 main (void)
 {
@@ -1350,6 +1636,13 @@ main (void)
   CU_add_test (suite, "pipelined after commit", test_pipelined_after_commit);
   CU_add_test (suite, "SIGTERM leaves complete files",
                test_sigterm_leaves_complete_files);
+  CU_add_test (suite, "restart after seven digits",
+               test_restart_after_seven_digits);
+  CU_add_test (suite, "shutdown sends 421", test_shutdown_sends_421);
+  CU_add_test (suite, "shutdown after stalled reply",
+               test_shutdown_after_stalled_reply);
+  CU_add_test (suite, "open-file limit turns away",
+               test_open_file_limit_turns_away);
 
   CU_basic_set_mode (CU_BRM_VERBOSE);
   CU_basic_run_tests ();
