@@ -62,7 +62,8 @@ naccs_sim_scenario_add_options (GOptionContext *context,
       N_("With --scenario: seconds to wait for another connection after the "
          "scenario's connections have ended (default 1)"), N_("SECONDS") },
     { "validate", 0, 0, G_OPTION_ARG_NONE, &options->validate,
-      N_("Only load and check the scenario files given as arguments"),
+      N_("Only load and check the scenario files given as arguments; a "
+         "directory stands for its *.yaml files"),
       NULL },
     G_OPTION_ENTRY_NULL
   };
@@ -118,10 +119,54 @@ naccs_sim_find_fixtures_dir (const char *explicit_dir,
   return g_build_filename (PKGDATADIR, "fixtures", NULL);
 }
 
+static gint
+compare_paths (gconstpointer a, gconstpointer b)
+{
+  return g_strcmp0 (*(const char *const *) a, *(const char *const *) b);
+}
+
+static gboolean
+is_scenario_name (const char *path)
+{
+  return g_str_has_suffix (path, ".yaml") || g_str_has_suffix (path, ".yml");
+}
+
+/* Adds @path to @paths: a directory contributes its *.yaml and *.yml
+ * files in name order, a file itself.  Files with another suffix
+ * (READMEs and meson.build, which a shell glob of the scenarios directory
+ * also expands to)
+ * are reported as skipped rather than parsed as YAML. */
+static void
+collect_scenario_paths (const char *path, GPtrArray *paths)
+{
+  g_autoptr (GDir) dir = NULL;
+  g_autoptr (GPtrArray) names = NULL;
+  const char *name;
+
+  if (!g_file_test (path, G_FILE_TEST_IS_DIR))
+    {
+      if (is_scenario_name (path))
+        g_ptr_array_add (paths, g_strdup (path));
+      else
+        g_print (_("%s: skipped, not a scenario file (*.yaml or *.yml)\n"),
+                 path);
+      return;
+    }
+  dir = g_dir_open (path, 0, NULL);
+  names = g_ptr_array_new_with_free_func (g_free);
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    if (is_scenario_name (name))
+      g_ptr_array_add (names, g_build_filename (path, name, NULL));
+  g_ptr_array_sort (names, compare_paths);
+  for (guint i = 0; i < names->len; i++)
+    g_ptr_array_add (paths, g_strdup (g_ptr_array_index (names, i)));
+}
+
 int
 naccs_sim_cli_validate (const NaccsSimScenarioOptions *options, int argc,
                         char **argv)
 {
+  g_autoptr (GPtrArray) paths = g_ptr_array_new_with_free_func (g_free);
   guint invalid = 0;
 
   if (argc < 2)
@@ -132,12 +177,15 @@ naccs_sim_cli_validate (const NaccsSimScenarioOptions *options, int argc,
       return 2;
     }
   for (int i = 1; i < argc; i++)
+    collect_scenario_paths (argv[i], paths);
+  for (guint i = 0; i < paths->len; i++)
     {
+      const char *path = g_ptr_array_index (paths, i);
       g_autofree char *fixtures =
-        naccs_sim_find_fixtures_dir (options->fixtures_dir, argv[i]);
+        naccs_sim_find_fixtures_dir (options->fixtures_dir, path);
       g_autoptr (GError) error = NULL;
       g_autoptr (NaccsSimScenario) scenario =
-        naccs_sim_scenario_load (argv[i], fixtures, &error);
+        naccs_sim_scenario_load (path, fixtures, &error);
 
       if (scenario == NULL)
         {
@@ -145,12 +193,12 @@ naccs_sim_cli_validate (const NaccsSimScenarioOptions *options, int argc,
           invalid++;
         }
       else
-        g_print (_("%s: valid (scenario %s)\n"), argv[i], scenario->id);
+        g_print (_("%s: valid (scenario %s)\n"), path, scenario->id);
     }
   if (invalid > 0)
-    g_printerr (ngettext ("%u of %d scenario is invalid\n",
-                          "%u of %d scenarios are invalid\n", argc - 1),
-                invalid, argc - 1);
+    g_printerr (ngettext ("%u of %u scenario is invalid\n",
+                          "%u of %u scenarios are invalid\n", paths->len),
+                invalid, paths->len);
   return invalid > 0 ? 1 : 0;
 }
 
