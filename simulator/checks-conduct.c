@@ -13,13 +13,15 @@
  * final reply to a message the transaction is over, so MAIL for the next
  * message is no blind continuation even after 4xx or 5xx.
  *
- * ERR-ACTION applies the model to 4xx and 5xx replies.  TXT-INDEPENDENT
- * applies it to every reply of a scenario whose reply texts differ from
- * the center's defaults: the specification says only the first three
- * digits count, so a client must act the same whatever the text says.
- * Each judgement pairs a reply with the first thing the client did after
- * it had been written; commands the client had already pipelined are no
- * reaction to it and are left to SEQ-WAIT.
+ * ERR-ACTION applies the model to 4xx and 5xx replies, whatever their
+ * text.  TXT-INDEPENDENT applies it to the 2xx and 3xx replies of a
+ * scenario whose reply texts differ from the center's defaults: the
+ * specification says only the first three digits count, so a client must
+ * go on after a success whatever its text says ("250 451 try again later"
+ * included).  The two checks judge disjoint sets of replies, so one wrong
+ * reaction fails one of them.  Each judgement pairs a reply with the first
+ * thing the client did after it had been written; commands the client had
+ * already pipelined are no reaction to it and are left to SEQ-WAIT.
  */
 #include "config.h"
 
@@ -130,7 +132,10 @@ describe_mask (guint mask)
 typedef struct {
   const NaccsSimCheckContext *context;
   guint settled;        /* messages accepted or given up so far */
-  gboolean judge_all;   /* TRUE: every reply; FALSE: 4xx and 5xx only */
+  gboolean transaction_settled; /* the message of the current MAIL
+                                   transaction is counted in settled */
+  gboolean judge_success; /* TRUE: 2xx and 3xx replies (TXT-INDEPENDENT);
+                             FALSE: 4xx and 5xx (ERR-ACTION) */
   GPtrArray *rejected;  /* GBytes* of bodies that got 5xx */
 } ConductWalk;
 
@@ -165,7 +170,7 @@ fail_reaction (ChecksJudge *judge,
                     : checks_is_client_close (action)
                     ? _("closing the connection") : action->text;
 
-  if (walk->judge_all)
+  if (walk->judge_success)
     checks_judge_fail (judge,
                        g_strdup_printf (_("Connection %u: after the reply "
                                           "\"%s\" the client's next action "
@@ -204,7 +209,7 @@ judge_reaction (ChecksJudge *judge,
                                                               (guint) request),
                                            &step))
     return;   /* NOOP, unknown commands and unsolicited replies */
-  if (!walk->judge_all && class != 4 && class != 5)
+  if (walk->judge_success != (class == 2 || class == 3))
     return;
 
   allowed = allowed_for (walk, step, reply->reply_code, postponed);
@@ -226,6 +231,18 @@ judge_reaction (ChecksJudge *judge,
   fail_reaction (judge, walk, connection, reply, action, allowed);
 }
 
+/* Counts the message of the current transaction as done, once, however
+ * many of its replies settle it: a client that goes on blindly after 550
+ * to RCPT TO and then gets 503 to DATA has given up one message, not two. */
+static void
+settle_transaction (ConductWalk *walk)
+{
+  if (walk->transaction_settled)
+    return;
+  walk->transaction_settled = TRUE;
+  walk->settled++;
+}
+
 /* Counts a message as done when the center accepted it or the client
  * must give it up (5xx at any step of its transaction). */
 static void
@@ -237,24 +254,27 @@ account_reply (ConductWalk *walk,
 {
   const NaccsSimEvent *reply = g_ptr_array_index (events, reply_index);
   gint request = g_array_index (pairs, gint, reply_index);
+  guint class = reply->reply_code / 100;
   const NaccsSimEvent *asked;
   NaccsSimStep step;
 
-  if (reply->reply_code / 100 == 4)
+  if (class == 4)
     *postponed = TRUE;
   if (request < 0)
     return;
   asked = g_ptr_array_index (events, (guint) request);
   if (!checks_request_step (asked, &step))
     return;
-  if (step == NACCS_SIM_STEP_MESSAGE && reply->reply_code / 100 == 2)
-    walk->settled++;
-  if (reply->reply_code / 100 == 5
+  /* MAIL FROM starts the transaction of the next message. */
+  if (step == NACCS_SIM_STEP_MAIL)
+    walk->transaction_settled = FALSE;
+  if (step == NACCS_SIM_STEP_MESSAGE && class == 2)
+    settle_transaction (walk);
+  if (class == 5
       && (step == NACCS_SIM_STEP_MAIL || step == NACCS_SIM_STEP_RCPT
           || step == NACCS_SIM_STEP_DATA || step == NACCS_SIM_STEP_MESSAGE))
-    walk->settled++;
-  if (step == NACCS_SIM_STEP_MESSAGE && reply->reply_code / 100 == 5
-      && asked->body != NULL)
+    settle_transaction (walk);
+  if (step == NACCS_SIM_STEP_MESSAGE && class == 5 && asked->body != NULL)
     g_ptr_array_add (walk->rejected, g_bytes_ref (asked->body));
 }
 
@@ -302,11 +322,13 @@ walk_connection (ChecksJudge *judge,
   gint last_reply = -1;
   gboolean postponed = FALSE;
 
+  /* A transaction never spans connections. */
+  walk->transaction_settled = FALSE;
   for (guint i = 0; i < events->len; i++)
     {
       const NaccsSimEvent *event = g_ptr_array_index (events, i);
 
-      if (!walk->judge_all)
+      if (!walk->judge_success)
         check_resent_rejected (judge, walk, connection, events, i);
       if (event->kind == NACCS_SIM_EVENT_REPLY)
         {
@@ -335,11 +357,11 @@ walk_connection (ChecksJudge *judge,
 static NaccsSimVerdict *
 run_walk (const NaccsSimCheckContext *context,
           const char *id,
-          gboolean judge_all,
+          gboolean judge_success,
           char *na_sentence)
 {
   ChecksJudge judge;
-  ConductWalk walk = { context, 0, judge_all,
+  ConductWalk walk = { context, 0, FALSE, judge_success,
                        g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref) };
 
   checks_judge_init (&judge, id);
@@ -349,13 +371,13 @@ run_walk (const NaccsSimCheckContext *context,
 
   if (judge.verdict->status == NACCS_SIM_CHECK_PASS)
     checks_judge_pass (&judge,
-                       g_strdup_printf (judge_all
+                       g_strdup_printf (judge_success
                                         ? ngettext ("The client reacted to "
-                                                    "%u reply by its code "
-                                                    "alone.",
+                                                    "%u 2xx or 3xx reply by "
+                                                    "its code alone.",
                                                     "The client reacted to "
-                                                    "%u replies by their "
-                                                    "codes alone.",
+                                                    "%u 2xx or 3xx replies "
+                                                    "by their codes alone.",
                                                     judge.n_passes)
                                         : ngettext ("The client handled %u "
                                                     "error reply as the "
@@ -389,5 +411,6 @@ checks_txt_independent (const NaccsSimCheckContext *context)
                                               "the default text.")));
     }
   return run_walk (context, "TXT-INDEPENDENT", TRUE,
-                   g_strdup (_("The client reacted to no reply.")));
+                   g_strdup (_("The client reacted to no 2xx or 3xx "
+                               "reply.")));
 }

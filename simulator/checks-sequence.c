@@ -330,6 +330,22 @@ awaited_reply (GPtrArray *events, GArray *pairs, guint line)
   return -1;
 }
 
+/* TRUE for a line that SEQ-GREETING judges: one recorded before the
+ * greeting, or the first command when it arrived before the greeting had
+ * been completely written.  A HELO sent before a stalled greeting is
+ * recorded after the greeting with early set, and it is one fault, not a
+ * second one of not waiting. */
+static gboolean
+sent_before_greeting (GPtrArray *events, gint greeting, guint line)
+{
+  const NaccsSimEvent *event = g_ptr_array_index (events, line);
+
+  if (greeting < 0 || (gint) line < greeting)
+    return TRUE;
+  return event->early
+         && first_of_kind (events, NACCS_SIM_EVENT_LINE_IN) == (gint) line;
+}
+
 static void
 judge_wait (ChecksJudge *judge, guint connection, GPtrArray *events)
 {
@@ -343,9 +359,8 @@ judge_wait (ChecksJudge *judge, guint connection, GPtrArray *events)
       gint reply;
       g_autofree char *when = NULL;
 
-      /* Lines before the greeting belong to SEQ-GREETING. */
-      if (event->kind != NACCS_SIM_EVENT_LINE_IN || greeting < 0
-          || (gint) i < greeting)
+      if (event->kind != NACCS_SIM_EVENT_LINE_IN
+          || sent_before_greeting (events, greeting, i))
         continue;
       judged++;
       if (!event->early)

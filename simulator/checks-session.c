@@ -8,7 +8,8 @@
  * 3.8 makes 421 a closing reply after which the client closes, with an
  * optional QUIT.  A connection the center dropped, or one the client left
  * while a reply was still outstanding (a stalled center, judged by
- * TIME-GIVE-UP), is not judged by SES-QUIT.
+ * TIME-GIVE-UP), is not judged by SES-QUIT, and neither is one with a 421
+ * other than the idle timeout's own, which SES-CLOSE-421 judges.
  */
 #include "config.h"
 
@@ -45,6 +46,32 @@ find_end (GPtrArray *events)
         return (gint) i;
     }
   return -1;
+}
+
+/* The center closes the connection after its 221 or 421 in the same
+ * main-loop dispatch that finished writing the reply, so the two events
+ * lie microseconds apart.  A close this long after the reply or later is
+ * one the center made for another reason, such as the server stopping at
+ * the end of a run.  The margin is for a loaded machine.
+ * NOTE: after the 421 of a server shutdown the session records the
+ * client's own close as SERVER_CLOSED; a client slower than this to close
+ * then counts as one that stayed connected. */
+#define CLOSE_AT_ONCE_US (100 * G_TIME_SPAN_MILLISECOND)
+
+/* TRUE when REPLY event `reply` is the 421 by which the center ended an
+ * idle connection: the IDLE_TIMEOUT event comes right before it, or
+ * before the scenario actions that shape the reply. */
+static gboolean
+is_idle_timeout_reply (GPtrArray *events, guint reply)
+{
+  for (guint i = reply; i-- > 0;)
+    {
+      const NaccsSimEvent *event = g_ptr_array_index (events, i);
+
+      if (event->kind != NACCS_SIM_EVENT_ACTION)
+        return event->kind == NACCS_SIM_EVENT_IDLE_TIMEOUT;
+    }
+  return FALSE;
 }
 
 /* ---- SES-QUIT ---- */
@@ -174,11 +201,13 @@ judge_quit (ChecksJudge *judge,
   gint end = find_end (events);
   guint limit = end >= 0 ? (guint) end : events->len;
   gint quit = -1;
+  gint closing = find_event (events, NACCS_SIM_EVENT_REPLY, 421);
 
   /* SES-CLOSE-421 judges how a connection with 421 ends, unless the 421
-   * only announced the center's idle timeout, which is SES-QUIT's case. */
-  if (find_event (events, NACCS_SIM_EVENT_REPLY, 421) >= 0
-      && find_event (events, NACCS_SIM_EVENT_IDLE_TIMEOUT, 0) < 0)
+   * only announced the center's idle timeout, which is SES-QUIT's case.
+   * A 421 to a command followed later by an idle timeout is still
+   * SES-CLOSE-421's. */
+  if (closing >= 0 && !is_idle_timeout_reply (events, (guint) closing))
     return;
 
   for (guint i = 0; i < limit && quit < 0; i++)
@@ -214,10 +243,24 @@ is_quit_text (const char *text)
          && (text[4] == '\0' || text[4] == ' ' || text[4] == '\\');
 }
 
+/* TRUE when the client sent `event` before it could have read the
+ * closing reply `reply`: it arrived before the reply had been completely
+ * written (early), or no later than the time the reply was recorded.
+ * NOTE: the session stamps INPUT_AFTER_CLOSE_REPLY with the time it looked
+ * for the bytes, just after the reply, not with the time they arrived, and
+ * never sets early on it, so a command pipelined behind QUIT still counts
+ * as sent after 221 until the session records that time. */
+static gboolean
+sent_before_reply (const NaccsSimEvent *event, const NaccsSimEvent *reply)
+{
+  return event->early || event->at_us <= reply->at_us;
+}
+
 static void
 judge_after_close (ChecksJudge *judge, guint connection, GPtrArray *events)
 {
   gint closing = -1;
+  const NaccsSimEvent *reply;
   gboolean quit_allowed;
   gboolean failed = FALSE;
 
@@ -231,7 +274,8 @@ judge_after_close (ChecksJudge *judge, guint connection, GPtrArray *events)
     }
   if (closing < 0)
     return;
-  quit_allowed = ((const NaccsSimEvent *) g_ptr_array_index (events, (guint) closing))->reply_code == 421;
+  reply = g_ptr_array_index (events, (guint) closing);
+  quit_allowed = reply->reply_code == 421;
 
   for (guint i = (guint) closing + 1; i < events->len; i++)
     {
@@ -242,7 +286,7 @@ judge_after_close (ChecksJudge *judge, guint connection, GPtrArray *events)
         continue;
       /* A line sent before the closing reply was written cannot react to
        * it.  The one QUIT that RFC 5321 allows after 421 is no fault. */
-      if (event->early)
+      if (sent_before_reply (event, reply))
         continue;
       if (quit_allowed && is_quit_text (event->text))
         {
@@ -255,7 +299,7 @@ judge_after_close (ChecksJudge *judge, guint connection, GPtrArray *events)
                          g_strdup_printf (_("Connection %u: the client sent "
                                             "\"%s\" after reply %u."),
                                           connection, event->text,
-                                          ((const NaccsSimEvent *) g_ptr_array_index (events, (guint) closing))->reply_code));
+                                          reply->reply_code));
       failed = TRUE;
     }
   if (!failed)
@@ -278,6 +322,27 @@ checks_ses_after_close (const NaccsSimCheckContext *context)
 }
 
 /* ---- SES-CLOSE-421 ---- */
+
+/* TRUE when SERVER_CLOSED event `close` is the center's own close right
+ * after the 421 `reply`: only the records of that close (a scenario
+ * action, bytes found waiting) lie between them, and no time passed in
+ * which the client could have closed first. */
+static gboolean
+closed_with_reply (GPtrArray *events, guint reply, guint close)
+{
+  const NaccsSimEvent *reply_event = g_ptr_array_index (events, reply);
+  const NaccsSimEvent *close_event = g_ptr_array_index (events, close);
+
+  for (guint i = reply + 1; i < close; i++)
+    {
+      const NaccsSimEvent *event = g_ptr_array_index (events, i);
+
+      if (event->kind != NACCS_SIM_EVENT_ACTION
+          && event->kind != NACCS_SIM_EVENT_INPUT_AFTER_CLOSE_REPLY)
+        return FALSE;
+    }
+  return close_event->at_us - reply_event->at_us < CLOSE_AT_ONCE_US;
+}
 
 static void
 judge_close_421 (ChecksJudge *judge, guint connection, GPtrArray *events)
@@ -303,8 +368,25 @@ judge_close_421 (ChecksJudge *judge, guint connection, GPtrArray *events)
                                               connection, delay));
           return;
         }
-      if (event->kind == NACCS_SIM_EVENT_SERVER_CLOSED)
+      if (event->kind == NACCS_SIM_EVENT_SERVER_CLOSED
+          && closed_with_reply (events, (guint) closing, i))
         return;   /* the center closed first: nothing to judge */
+      if (event->kind == NACCS_SIM_EVENT_SERVER_CLOSED)
+        {
+          /* The center left the connection open after its 421 (a
+           * scenario's silence) and closed it much later, because the
+           * server stopped at the end of the run. */
+          checks_cite (judge, connection, events, (guint) closing);
+          checks_cite (judge, connection, events, i);
+          checks_judge_fail (judge,
+                             g_strdup_printf (_("Connection %u: the client "
+                                                "stayed connected %s s "
+                                                "after 421, until the "
+                                                "center closed the "
+                                                "connection."),
+                                              connection, delay));
+          return;
+        }
       if (event->kind == NACCS_SIM_EVENT_IDLE_TIMEOUT)
         {
           checks_cite (judge, connection, events, (guint) closing);

@@ -92,7 +92,10 @@ static const NaccsSimCheckInfo check_table[] = {
     N_("Behaviour independent of reply text"),
     N_("The user system acts on the first three digits of a reply only; "
        "the text after the code may change whenever the center changes "
-       "its servers (notes on replies).") },
+       "its servers (notes on replies). This check judges what the client "
+       "does after each 2xx and 3xx reply of a scenario whose replies carry "
+       "their own text; its reactions to 4xx and 5xx replies are judged by "
+       "ERR-ACTION, whatever their text.") },
   { "TIME-GIVE-UP",
     N_("Gives up on a stalled center in time"),
     N_("The user system watches its connection with timeouts and gives up "

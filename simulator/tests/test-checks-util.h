@@ -9,8 +9,9 @@
  *   >! MAIL ...          LINE_IN that arrived early
  *   msg F1               MESSAGE whose body is fixture 1 (F1..F3)
  *   msg=bytes            MESSAGE whose body is the bytes after "="
- *   closed | reset | server-closed | idle
+ *   closed | reset | server-closed [text] | idle
  *   action text | limit text | after-close text
+ *   after-close! text    INPUT_AFTER_CLOSE_REPLY marked early
  * Line statistics of a MESSAGE are computed from its body.
  */
 #pragma once
@@ -115,7 +116,11 @@ test_event_parse (const char *line, guint *message_seq)
   else if (g_str_has_prefix (what, "reset"))
     event->kind = NACCS_SIM_EVENT_CLIENT_RESET;
   else if (g_str_has_prefix (what, "server-closed"))
-    event->kind = NACCS_SIM_EVENT_SERVER_CLOSED;
+    {
+      event->kind = NACCS_SIM_EVENT_SERVER_CLOSED;
+      if (what[13] == ' ')
+        event->text = g_strdup (what + 14);
+    }
   else if (g_str_has_prefix (what, "idle"))
     event->kind = NACCS_SIM_EVENT_IDLE_TIMEOUT;
   else if (g_str_has_prefix (what, "action "))
@@ -136,6 +141,12 @@ test_event_parse (const char *line, guint *message_seq)
     {
       event->kind = NACCS_SIM_EVENT_INPUT_AFTER_CLOSE_REPLY;
       event->text = g_strdup (what + 12);
+    }
+  else if (g_str_has_prefix (what, "after-close! "))
+    {
+      event->kind = NACCS_SIM_EVENT_INPUT_AFTER_CLOSE_REPLY;
+      event->early = TRUE;
+      event->text = g_strdup (what + 13);
     }
   else
     g_error ("bad test script line: %s", line);

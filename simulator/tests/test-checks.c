@@ -282,6 +282,19 @@ static const CheckCase wait_cases[] = {
   { "only a greeting", "SEQ-WAIT",
     SCRIPT ("0 connect", "1 < 220 EDIFACT.PROD.NACCS6", "2 closed"),
     NA, NULL, NULL, 0 },
+  /* The session records a HELO sent before a stalled greeting after the
+   * greeting, marked early: SEQ-GREETING's fault, not this check's. */
+  { "helo before stalled greeting", "SEQ-WAIT",
+    SCRIPT ("0 connect", "0 action stall 3000 ms",
+            "3000 < 220 EDIFACT.PROD.NACCS6", "1 >! HELO user.example.jp",
+            "3001 < 250 OK", "3002 > QUIT", "3003 < 221 Bye", "3004 closed"),
+    PASS, NULL, "after the reply", 0 },
+  { "pipelined after early helo", "SEQ-WAIT",
+    SCRIPT ("0 connect", "0 action stall 3000 ms",
+            "3000 < 220 EDIFACT.PROD.NACCS6", "1 >! HELO user.example.jp",
+            "1 >! MAIL FROM:<user@user.example.jp>", "3001 < 250 OK",
+            "3001 < 250 OK", "3002 > QUIT", "3003 < 221 Bye", "3004 closed"),
+    FAIL, "MAIL FROM:<user@user.example.jp>", "before the reply", 0 },
 };
 
 static void
@@ -449,6 +462,19 @@ static const CheckCase quit_cases[] = {
     SCRIPT (OPEN, "4 > MAIL FROM:<user@user.example.jp>",
             "4 action stall 60000 ms", "30004 closed"),
     NA, NULL, NULL, 0 },
+  /* The 421 to DATA is SES-CLOSE-421's, though the idle timeout ends the
+   * connection. */
+  { "421 to data then idle", "SES-QUIT",
+    SCRIPT (OPEN, "4 > MAIL FROM:<user@user.example.jp>", "5 < 250 OK",
+            "6 > RCPT TO:<NACCS@EDIFACT.PROD.NACCS6>", "7 < 250 OK",
+            "8 > DATA", "9 < 421 closing", "9 action silence after reply",
+            "2009 idle", "2009 server-closed"),
+    NA, NULL, NULL, 0 },
+  { "idle timeout 421 after stall", "SES-QUIT",
+    SCRIPT (OPEN, SEND_F1, SEND_F2, "3600019 idle",
+            "3600019 action stall 10 ms", "3600029 < 421 idle timeout",
+            "3600030 server-closed"),
+    FAIL, "[idle timeout]", "closed the idle connection", 0 },
 };
 
 static void
@@ -477,6 +503,20 @@ static const CheckCase after_close_cases[] = {
     FAIL, "421 closing", "after reply 421", 0 },
   { "no closing reply", "SES-AFTER-CLOSE",
     SCRIPT (OPEN, "4 closed"), NA, NULL, NULL, 0 },
+  /* QUIT and NOOP in one write: NOOP was received with QUIT, before the
+   * 221 was written, so it cannot react to it. */
+  { "noop pipelined behind quit", "SES-AFTER-CLOSE",
+    SCRIPT (OPEN, "4 > QUIT", "5 < 221 Bye", "4 after-close NOOP\\x0D\\x0A",
+            "5 server-closed"),
+    PASS, NULL, "sent nothing after", 0 },
+  { "bytes received with the 221", "SES-AFTER-CLOSE",
+    SCRIPT (OPEN, "4 > QUIT", "5 < 221 Bye", "5 after-close NOOP\\x0D\\x0A",
+            "5 server-closed"),
+    PASS, NULL, NULL, 0 },
+  { "bytes marked early", "SES-AFTER-CLOSE",
+    SCRIPT (OPEN, "4 > QUIT", "5 < 221 Bye", "6 after-close! NOOP\\x0D\\x0A",
+            "6 server-closed"),
+    PASS, NULL, NULL, 0 },
 };
 
 static void
@@ -504,6 +544,30 @@ static const CheckCase close_421_cases[] = {
     FAIL, "[idle timeout]", "3600.000 s later", 0 },
   { "center closed first", "SES-CLOSE-421",
     SCRIPT ("0 connect", "1 < 421 busy", "1 server-closed"),
+    NA, NULL, NULL, 0 },
+  { "scripted close after 421", "SES-CLOSE-421",
+    SCRIPT (OPEN, "4 > MAIL FROM:<user@user.example.jp>", "5 < 421 closing",
+            "5 action close after reply", "5 after-close RSET\\x0D\\x0A",
+            "5 server-closed"),
+    NA, NULL, NULL, 0 },
+  { "stayed until the server stopped", "SES-CLOSE-421",
+    SCRIPT (OPEN, "4 > DATA", "5 < 421 closing",
+            "5 action silence after reply",
+            "20005 server-closed server closed the connection: server "
+            "stopping"),
+    FAIL, "server stopping", "stayed connected 20.000 s after 421", 0 },
+  { "sent noop then stayed", "SES-CLOSE-421",
+    SCRIPT (OPEN, "4 > DATA", "5 < 421 closing",
+            "5 action silence after reply", "6 > NOOP",
+            "50 server-closed"),
+    FAIL, "421 closing", "stayed connected 0.045 s after 421", 0 },
+  { "421 to data then idle", "SES-CLOSE-421",
+    SCRIPT (OPEN, "4 > DATA", "5 < 421 closing",
+            "5 action silence after reply", "2005 idle", "2005 server-closed"),
+    FAIL, "[idle timeout]", "2.000 s later", 0 },
+  { "idle timeout's own 421", "SES-CLOSE-421",
+    SCRIPT (OPEN, SEND_F1, SEND_F2, "3600019 idle",
+            "3600019 < 421 idle timeout", "3600019 server-closed"),
     NA, NULL, NULL, 0 },
 };
 
@@ -569,6 +633,11 @@ static const CheckCase err_action_cases[] = {
     PASS, NULL, NULL, 0 },
   { "close after greeting 421", "ERR-ACTION",
     SCRIPT ("0 connect", "1 < 421 busy", "2 closed"), PASS, NULL, NULL, 0 },
+  /* ERR-ACTION judges an error reply whatever its text says. */
+  { "data after 451 with ok text", "ERR-ACTION",
+    SCRIPT (RCPT_REPLY ("451 OK recipient accepted"), "8 > DATA",
+            "9 < 503 bad sequence", "10 > QUIT", "11 < 221 Bye", "12 closed"),
+    FAIL, "451 OK recipient accepted", "after reply 451", 1, TRUE },
 };
 
 static void
@@ -595,10 +664,24 @@ static const CheckCase txt_cases[] = {
             "2 > HELO user.example.jp", "3 < 250 554 service refused",
             "4 > QUIT", "5 < 221 Bye", "6 closed"),
     FAIL, "250 554 service refused", "\"QUIT\"", 1, TRUE },
-  { "data after 451 with ok text", "TXT-INDEPENDENT",
+  /* The reaction to an error reply is ERR-ACTION's alone, so one fault
+   * fails one check. */
+  { "data after 451 left to err-action", "TXT-INDEPENDENT",
     SCRIPT (RCPT_REPLY ("451 OK recipient accepted"), "8 > DATA",
             "9 < 503 bad sequence", "10 > QUIT", "11 < 221 Bye", "12 closed"),
-    FAIL, "451 OK recipient accepted", "DATA", 1, TRUE },
+    PASS, NULL, "by their codes alone", 1, TRUE },
+  /* A blind client gets 550 to RCPT TO and 503 to DATA for message 1:
+   * one message given up, so message 2 is still to be sent after RSET. */
+  { "blind client counted once", "TXT-INDEPENDENT",
+    SCRIPT (RCPT_REPLY ("550 no such user"), "8 > DATA",
+            "9 < 503 bad sequence", "10 > RSET", "11 < 250 OK", SEND_F2,
+            QUIT_AT_20),
+    PASS, NULL, "by their codes alone", 2, TRUE },
+  { "rset then quit with mail due", "TXT-INDEPENDENT",
+    SCRIPT (RCPT_REPLY ("550 no such user"), "8 > DATA",
+            "9 < 503 bad sequence", "10 > RSET", "11 < 250 OK",
+            "12 > QUIT", "13 < 221 Bye", "14 closed"),
+    FAIL, "250 OK", "\"QUIT\"", 2, TRUE },
 };
 
 static void
