@@ -8,8 +8,8 @@ smtp-sink for the verdict; the same pair against naccs-sim is printed for
 information.  naccs-send gets one file per message, each as long as what
 smtp-source sends for -l 1024 (the payload plus about 163 octets of
 headers), in 80-octet CRLF lines.  naccs-send opens and reads every file
-three times (it checks all files before it connects, then validates and
-sends each one), and that cost is part of what is measured.  The medians
+once, to check it before it connects, and sends the octets it checked;
+that cost is part of what is measured.  The medians
 of BENCH_REPS runs of messages per wall-clock second are compared; client
 CPU per message comes from the child's resource usage.
 

@@ -24,6 +24,7 @@
 struct _NaccsConnection {
   GSocket *socket;
   GCancellable *cancellable;
+  gboolean holds_pollfd; /* a g_cancellable_make_pollfd() is outstanding */
   char *peer;
   guint session_id;
   guint8 *out;
@@ -41,12 +42,15 @@ naccs_io_result_clear (NaccsIoResult *result)
   g_clear_error (&result->cause);
 }
 
+/* Fills @result.  waited_ms matters only for a failure, so success reads
+ * no clock: a message costs about a dozen such results. */
 static gboolean
 set_result (NaccsIoResult *result, NaccsIoStatus status, gint64 start_us,
             GError *cause)
 {
   result->status = status;
-  result->waited_ms = (g_get_monotonic_time () - start_us) / 1000;
+  result->waited_ms = status == NACCS_IO_OK
+                      ? 0 : (g_get_monotonic_time () - start_us) / 1000;
   g_clear_error (&result->cause);
   result->cause = cause;
   return status == NACCS_IO_OK;
@@ -174,6 +178,31 @@ connect_address (GInetAddress *address, guint16 port, guint connect_ms,
   return g_steal_pointer (&socket);
 }
 
+/* Takes @cancellable for @connection's waits.  GLib 2.74 creates the
+ * cancellable's eventfd in each g_cancellable_make_pollfd() that finds
+ * none and closes it in the release that drops the last user, so every
+ * g_socket_condition_timed_wait() would cost two more system calls.  Holding one
+ * pollfd for the connection's life keeps the eventfd open between waits. */
+static void
+take_cancellable (NaccsConnection *connection, GCancellable *cancellable)
+{
+  GPollFD unused;
+
+  connection->cancellable = cancellable ? g_object_ref (cancellable) : NULL;
+  connection->holds_pollfd = cancellable != NULL
+                             && g_cancellable_make_pollfd (cancellable,
+                                                           &unused);
+}
+
+static void
+drop_cancellable (NaccsConnection *connection)
+{
+  if (connection->holds_pollfd)
+    g_cancellable_release_fd (connection->cancellable);
+  connection->holds_pollfd = FALSE;
+  g_clear_object (&connection->cancellable);
+}
+
 static NaccsConnection *
 connection_new (GSocket *socket, const char *host, guint16 port,
                 GCancellable *cancellable, guint session_id)
@@ -181,7 +210,7 @@ connection_new (GSocket *socket, const char *host, guint16 port,
   NaccsConnection *connection = g_new0 (NaccsConnection, 1);
 
   connection->socket = socket;
-  connection->cancellable = cancellable ? g_object_ref (cancellable) : NULL;
+  take_cancellable (connection, cancellable);
   connection->peer = format_peer (host, port);
   connection->session_id = session_id;
   connection->out = g_malloc (SEND_BUFFER_SIZE);
@@ -243,7 +272,7 @@ naccs_connection_free (NaccsConnection *connection)
   /* Closing may fail only on an already broken socket; nothing to do then. */
   g_socket_close (connection->socket, NULL);
   g_object_unref (connection->socket);
-  g_clear_object (&connection->cancellable);
+  drop_cancellable (connection);
   g_free (connection->peer);
   g_free (connection->out);
   g_free (connection);
@@ -259,10 +288,10 @@ void
 naccs_connection_set_cancellable (NaccsConnection *connection,
                                   GCancellable *cancellable)
 {
-  if (cancellable != NULL)
-    g_object_ref (cancellable);
-  g_clear_object (&connection->cancellable);
-  connection->cancellable = cancellable;
+  /* The caller owns a reference to @cancellable, so dropping the old one
+   * first cannot free it even when the two are the same. */
+  drop_cancellable (connection);
+  take_cancellable (connection, cancellable);
 }
 
 /* Maps a send or receive error: anything but cancellation means the
@@ -279,8 +308,9 @@ gboolean
 naccs_connection_flush (NaccsConnection *connection, guint timeout_ms,
                         NaccsIoResult *result)
 {
-  gint64 start = g_get_monotonic_time ();
-  gint64 deadline = deadline_after (timeout_ms);
+  gint64 start = 0;
+  gint64 deadline = -1;
+  gboolean waiting = FALSE; /* start and deadline are set */
   gsize sent = 0;
 
   while (sent < connection->out_len)
@@ -295,16 +325,23 @@ naccs_connection_flush (NaccsConnection *connection, guint timeout_ms,
       if (n >= 0)
         {
           /* Progress restarts the clock: the limit is on a stalled peer,
-           * not on the size of the message. */
+           * not on the size of the message.  The clock starts only when a
+           * send would block, because most sends never wait. */
           sent += (gsize) n;
-          deadline = deadline_after (timeout_ms);
-          start = g_get_monotonic_time ();
+          waiting = FALSE;
           continue;
         }
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
         return set_result (result, status_of_transfer_error (error), start,
                            error);
       g_clear_error (&error);
+
+      if (!waiting)
+        {
+          start = g_get_monotonic_time ();
+          deadline = deadline_after (timeout_ms);
+          waiting = TRUE;
+        }
 
       status = wait_for (connection->socket, G_IO_OUT, deadline,
                          connection->cancellable, &error);

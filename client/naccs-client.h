@@ -238,7 +238,8 @@ gboolean naccs_client_last_outcome_unknown (NaccsClient *client);
  * @write receives the bytes to put on the wire: every line that begins with
  * "." gets a second "." in front, and naccs_client_dot_encoder_finish() adds
  * a CRLF when the message does not end with one, then ".\r\n".  It keeps
- * only a few bytes of state, so a message of any size streams through. */
+ * only a few bytes of state, so a message of any size streams through.
+ * @write gets pieces of at most 2 KiB, so a writer should buffer them. */
 typedef gboolean (*NaccsClientWriteFunc) (const guint8 *data, gsize len,
                                           gpointer user_data, GError **error);
 

@@ -3,7 +3,10 @@
  *
  * This file reads the command line and checks every file before the
  * connection opens, so a bad file or a bad option stops the run with
- * nothing sent.  send-plan.c then sends the files, reconnecting and
+ * nothing sent.  The check reads each file once (message-file.c) and
+ * keeps the checked octets of the first files, up to KEEP_CONTENTS_MAX
+ * in all, for sending.  The rest are read again just before they are
+ * sent.  send-plan.c then sends the files, reconnecting and
  * retrying within the limits set here, and send-report.c prints one line
  * per file and writes the JSON report.  SIGINT and SIGTERM cancel the run
  * through its GCancellable, so that the session still ends with QUIT and
@@ -22,6 +25,7 @@
 #include <glib/gi18n.h>
 #include <glib-unix.h>
 
+#include "message-file.h"
 #include "send-plan.h"
 
 #define EXIT_ALL_ACCEPTED 0
@@ -33,6 +37,12 @@
 #define MAX_TIMEOUT_SECONDS 86400.0
 #define MAX_ATTEMPTS 100
 #define MAX_BACKOFF_FACTOR 10.0
+
+/* Octets of checked files kept in memory for sending.  The bound keeps
+ * memory use flat however many files a run has: 64 MiB fits about 50,000
+ * messages of 1 KiB, or 95 of the NACCS maximum of 700,000 octets.  A
+ * file that is not kept costs one more open and read. */
+#define KEEP_CONTENTS_MAX ((gsize) 64 * 1024 * 1024)
 
 typedef struct {
   char *server;
@@ -397,51 +407,70 @@ print_problem (char *text)
   return g_strchomp (text);
 }
 
-/* Checks that @path exists, is a non-empty regular file and contains a
- * message that can be sent faithfully.  Prints what is wrong and what to
- * do, and returns that text, or NULL when the file can be sent. */
+/* Returns the problem text for @path that message_file_check() rejected
+ * with @error. */
 static char *
-check_file (const char *path)
+describe_problem (const char *path, const GError *error)
 {
-  g_autoptr (GFile) file = g_file_new_for_commandline_arg (path);
-  g_autoptr (GFileInfo) info = NULL;
-  g_autoptr (GError) error = NULL;
-
-  info = g_file_query_info (file, G_FILE_ATTRIBUTE_STANDARD_TYPE ","
-                            G_FILE_ATTRIBUTE_STANDARD_SIZE,
-                            G_FILE_QUERY_INFO_NONE, NULL, &error);
-  if (info == NULL)
-    return print_problem (g_strdup_printf (
-        _("naccs-send: cannot read \"%s\": %s: check the path\n"), path,
-        error->message));
-  if (g_file_info_get_file_type (info) != G_FILE_TYPE_REGULAR)
-    return print_problem (g_strdup_printf (
-        _("naccs-send: \"%s\" is not a regular file: give a message file\n"),
-        path));
-  if (g_file_info_get_size (info) == 0)
-    return print_problem (g_strdup_printf (
-        _("naccs-send: \"%s\" is empty: give a file that contains a "
-          "processing-request message\n"), path));
-  if (!naccs_client_validate_file (file, &error))
-    return print_problem (g_strdup_printf (
-        _("naccs-send: \"%s\" cannot be sent: %s\n"), path,
-        error->message));
-  return NULL;
+  switch (error->code)
+    {
+    case MESSAGE_FILE_ERROR_NOT_REGULAR:
+      return g_strdup_printf (_("naccs-send: \"%s\" is not a regular file: "
+                                "give a message file\n"), path);
+    case MESSAGE_FILE_ERROR_EMPTY:
+      return g_strdup_printf (_("naccs-send: \"%s\" is empty: give a file "
+                                "that contains a processing-request "
+                                "message\n"), path);
+    case MESSAGE_FILE_ERROR_INVALID:
+      return g_strdup_printf (_("naccs-send: \"%s\" cannot be sent: %s\n"),
+                              path, error->message);
+    default:
+      return g_strdup_printf (_("naccs-send: cannot read \"%s\": %s: check "
+                                "the path\n"), path, error->message);
+    }
 }
 
-/* Checks every file, so one run lists every problem.  Returns one entry
- * per file in @problems: the problem, or NULL for a file that can be
+/* Checks that @path exists, is a non-empty regular file and contains a
+ * message that can be sent faithfully; *@contents receives its octets
+ * when they are at most @keep_max.  Prints what is wrong and what to do,
+ * and returns that text, or NULL when the file can be sent. */
+static char *
+check_file (const char *path, gsize keep_max, GBytes **contents)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (message_file_check (path, keep_max, contents, &error))
+    return NULL;
+  return print_problem (describe_problem (path, error));
+}
+
+static void
+unref_bytes (gpointer bytes)
+{
+  if (bytes != NULL)
+    g_bytes_unref (bytes);
+}
+
+/* Checks every file, so one run lists every problem.  Adds one entry per
+ * file to @problems, the problem or NULL for a file that can be sent, and
+ * one to @contents, the checked octets or NULL when they were not kept.
+ * Nothing is kept after the first problem, because nothing will be
  * sent. */
 static gboolean
-check_all_files (char **files, GPtrArray *problems)
+check_all_files (char **files, GPtrArray *problems, GPtrArray *contents)
 {
+  gsize keep_left = KEEP_CONTENTS_MAX;
   gboolean ok = TRUE;
 
   for (guint i = 0; files[i] != NULL; i++)
     {
-      char *problem = check_file (files[i]);
+      GBytes *kept = NULL;
+      char *problem = check_file (files[i], ok ? keep_left : 0, &kept);
 
       g_ptr_array_add (problems, problem);
+      g_ptr_array_add (contents, kept);
+      if (kept != NULL)
+        keep_left -= g_bytes_get_size (kept);
       ok = ok && problem == NULL;
     }
   return ok;
@@ -569,16 +598,20 @@ signal_watch_stop (SignalWatch *watch)
   g_main_context_unref (watch->context);
 }
 
-/* Sends the files, prints the outcomes and writes the report.  Returns the
- * exit status. */
+/* Sends the files, prints the outcomes and writes the report.  @contents
+ * contains what check_all_files() kept, one entry per file; the run takes
+ * those octets over.  Returns the exit status. */
 static int
-send_all (const SendConfig *config, char **files, const char *report_path)
+send_all (const SendConfig *config, char **files, GPtrArray *contents,
+          const char *report_path)
 {
   g_autoptr (GError) error = NULL;
   SendRun run;
   int status;
 
   send_run_init (&run, files);
+  for (guint i = 0; i < run.n_files; i++)
+    run.files[i].contents = g_steal_pointer (&contents->pdata[i]);
   send_plan_execute (config, &run);
   send_report_print (&run);
   status = send_report_exit_status (&run);
@@ -648,6 +681,8 @@ main (int argc, char *argv[])
   g_autoptr (GError) error = NULL;
   g_autofree char *report_path = NULL;
   g_autoptr (GPtrArray) problems = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) contents = g_ptr_array_new_with_free_func (
+      unref_bytes);
   int status;
 
   init_gettext ();
@@ -676,7 +711,7 @@ main (int argc, char *argv[])
       g_printerr (_("naccs-send: %s\n"), error->message);
       status = EXIT_LOCAL_ERROR;
     }
-  else if (!check_all_files (options.files, problems))
+  else if (!check_all_files (options.files, problems, contents))
     {
       if (report_path != NULL)
         write_refused_report (&config, options.files, problems, report_path);
@@ -690,7 +725,7 @@ main (int argc, char *argv[])
       signal_watch_start (&watch, cancellable);
       config.table = table;
       config.cancellable = cancellable;
-      status = send_all (&config, options.files, report_path);
+      status = send_all (&config, options.files, contents, report_path);
       signal_watch_stop (&watch);
     }
 

@@ -37,12 +37,15 @@
 
 #include <glib/gi18n.h>
 
+#include "message-file.h"
 #include "send-plan.h"
+#include "send-queue.h"
 
 typedef struct {
   const SendConfig *config;
   SendRun *run;
   NaccsClient *client;
+  SendQueue queue;           /* the files not done, next attempt first */
   gint current_file;         /* file being sent, or -1 */
   guint connect_failures;    /* failed connects and HELOs in a row */
   guint failed_connections;  /* connections lost in a row without a 250 */
@@ -95,6 +98,7 @@ send_run_clear (SendRun *run)
     {
       g_free (run->files[i].path);
       g_free (run->files[i].detail);
+      g_clear_pointer (&run->files[i].contents, g_bytes_unref);
     }
   g_free (run->files);
   for (guint i = 0; run->records != NULL && i < run->records->len; i++)
@@ -178,27 +182,6 @@ on_trace (gboolean outgoing, const char *line, gpointer user_data)
     g_printerr ("%s %s\n", outgoing ? "C:" : "S:", line);
 }
 
-/* Returns the file not done with the earliest next attempt, the lowest
- * index among equals, or -1 when every file is done.  Files never tried
- * have 0 and a file to resume after a reconnect keeps its old time, so
- * they go before files that wait for a retry-later back-off. */
-static gint
-next_file (const SendRun *run)
-{
-  gint next = -1;
-
-  for (guint i = 0; i < run->n_files; i++)
-    {
-      const SendFile *file = &run->files[i];
-
-      if (file->done)
-        continue;
-      if (next < 0 || file->not_before_us < run->files[next].not_before_us)
-        next = (gint) i;
-    }
-  return next;
-}
-
 static void
 stop_session (Plan *plan, const char *reason)
 {
@@ -273,6 +256,7 @@ finish_file (SendFile *file, SendOutcome outcome)
 {
   file->outcome = outcome;
   file->done = TRUE;
+  g_clear_pointer (&file->contents, g_bytes_unref);
 }
 
 /* Decides what becomes of @file after a failed attempt with @action. */
@@ -366,22 +350,53 @@ stop_before_file (Plan *plan, SendFile *file, const GError *error)
   plan->current_file = -1;
 }
 
+/* Sends @file once: the octets kept from naccs-send's check, or else the
+ * file read again now.  naccs_client_send_message() validates them before
+ * MAIL FROM.  A file that cannot be read any more fails as an invalid
+ * message does, with give-up-message and nothing on the wire.  Otherwise
+ * *@action is the library's last action. */
+static gboolean
+send_file_once (Plan *plan, const SendFile *file, NaccsClientAction *action,
+                GError **error)
+{
+  const SendConfig *config = plan->config;
+  g_autoptr (GBytes) contents = NULL;
+  g_autoptr (GError) read_error = NULL;
+
+  if (file->contents != NULL)
+    contents = g_bytes_ref (file->contents);
+  else
+    contents = message_file_load (file->path, &read_error);
+  if (contents == NULL)
+    {
+      g_set_error (error, NACCS_CLIENT_ERROR,
+                   NACCS_CLIENT_ERROR_INVALID_MESSAGE,
+                   _("cannot read \"%s\": %s"), file->path,
+                   read_error->message);
+      *action = NACCS_CLIENT_ACTION_GIVE_UP_MESSAGE;
+      return FALSE;
+    }
+
+  if (naccs_client_send_message (plan->client, config->from, config->to,
+                                 contents, error))
+    return TRUE;
+  *action = naccs_client_get_last_action (plan->client);
+  return FALSE;
+}
+
 /* Sends file @index once on the open connection. */
 static void
 attempt_file (Plan *plan, guint index)
 {
-  const SendConfig *config = plan->config;
   SendFile *file = &plan->run->files[index];
-  g_autoptr (GFile) gfile = g_file_new_for_commandline_arg (file->path);
   g_autoptr (GError) error = NULL;
   guint records_before = plan->run->records->len;
-  NaccsClientAction action;
+  NaccsClientAction action = NACCS_CLIENT_ACTION_CONTINUE;
   gboolean sent;
 
   plan->current_file = (gint) index;
   file->attempts++;
-  if (naccs_client_send_file (plan->client, config->from, config->to, gfile,
-                              &error))
+  if (send_file_once (plan, file, &action, &error))
     {
       file->reply_code = naccs_client_get_last_reply_code (plan->client);
       file->step = NACCS_CLIENT_STEP_DATA_END;
@@ -392,7 +407,6 @@ attempt_file (Plan *plan, guint index)
       return;
     }
 
-  action = naccs_client_get_last_action (plan->client);
   /* No record means nothing went out: the file itself was at fault, or the
    * run was cancelled, before MAIL FROM. */
   sent = plan->run->records->len > records_before;
@@ -406,7 +420,8 @@ attempt_file (Plan *plan, guint index)
   file->step = failed_step (plan->run, records_before);
   g_free (file->detail);
   file->detail = g_strdup (error->message);
-  if (naccs_client_last_outcome_unknown (plan->client))
+  /* The flag is stale when nothing went out for this file. */
+  if (sent && naccs_client_last_outcome_unknown (plan->client))
     file->unknown_seen = TRUE;
 
   settle_file (plan, file, action, error);
@@ -460,7 +475,7 @@ quit_session (Plan *plan)
 static gboolean
 step_plan (Plan *plan)
 {
-  gint index = next_file (plan->run);
+  gint index = send_queue_peek (&plan->queue);
   gint64 wait_us;
 
   if (index < 0 || plan->stop)
@@ -487,7 +502,12 @@ step_plan (Plan *plan)
       return TRUE;
     }
 
+  /* The attempt may move the file's next attempt, so it leaves the queue
+   * meanwhile, and goes back unless it is done. */
+  send_queue_pop (&plan->queue);
   attempt_file (plan, (guint) index);
+  if (!plan->run->files[index].done)
+    send_queue_push (&plan->queue, (guint) index);
   return !plan->stop;
 }
 
@@ -496,6 +516,7 @@ send_plan_execute (const SendConfig *config, SendRun *run)
 {
   Plan plan = { .config = config, .run = run, .current_file = -1 };
 
+  send_queue_init (&plan.queue, run);
   plan.client = naccs_client_new (&config->timeouts, config->cancellable);
   if (config->table != NULL)
     naccs_client_set_action_table (plan.client, config->table);
@@ -513,6 +534,7 @@ send_plan_execute (const SendConfig *config, SendRun *run)
   quit_session (&plan);
   finish_remaining (run);
   naccs_client_free (plan.client);
+  send_queue_clear (&plan.queue);
   g_info ("event=finished files=%u connections=%u", run->n_files,
           run->connections);
 }

@@ -53,6 +53,9 @@ typedef struct {
   gboolean unknown_seen; /* some attempt ended with the outcome unknown */
   gboolean done;         /* the outcome is final */
   gint64 not_before_us;  /* monotonic time of the earliest next attempt */
+  GBytes *contents;      /* the checked octets to send, or NULL to read the
+                          * file just before each attempt; freed once the
+                          * file is done */
 } SendFile;
 
 /* One step outcome, as NaccsClientReply reports it, for the JSON report. */

@@ -23,35 +23,44 @@
 #define EXIT_SOME_FAILED 1
 #define EXIT_LOCAL_ERROR 2
 
+/* Size at which send_report_print() hands its lines to g_print(), which
+ * flushes stdout each time: one write per file would cost a system call
+ * per message in a run of thousands. */
+#define PRINT_BATCH_OCTETS (64 * 1024)
+
 static void
-print_file (const SendFile *file)
+print_file (GString *out, const SendFile *file)
 {
   const char *step = naccs_client_step_name (file->step);
 
   switch (file->outcome)
     {
     case SEND_OUTCOME_ACCEPTED:
-      g_print (_("%s: accepted (reply code %u)\n"), file->path,
-               file->reply_code);
+      g_string_append_printf (out, _("%s: accepted (reply code %u)\n"),
+                              file->path, file->reply_code);
       break;
     case SEND_OUTCOME_REJECTED:
       if (file->reply_code >= 500)
-        g_print (_("%s: rejected permanently (reply code %u to %s)\n"),
-                 file->path, file->reply_code, step);
+        g_string_append_printf (out, _("%s: rejected permanently (reply "
+                                       "code %u to %s)\n"),
+                                file->path, file->reply_code, step);
       else
-        g_print (_("%s: rejected temporarily (reply code %u to %s)\n"),
-                 file->path, file->reply_code, step);
+        g_string_append_printf (out, _("%s: rejected temporarily (reply "
+                                       "code %u to %s)\n"),
+                                file->path, file->reply_code, step);
       break;
     case SEND_OUTCOME_UNKNOWN:
-      g_print (_("%s: outcome unknown: %s\n"), file->path, file->detail);
+      g_string_append_printf (out, _("%s: outcome unknown: %s\n"),
+                              file->path, file->detail);
       break;
     case SEND_OUTCOME_FAILED:
-      g_print (_("%s: not accepted: %s\n"), file->path, file->detail);
+      g_string_append_printf (out, _("%s: not accepted: %s\n"), file->path,
+                              file->detail);
       break;
     case SEND_OUTCOME_NOT_ATTEMPTED:
     default:
-      g_print (_("%s: not attempted: %s\n"), file->path,
-               file->detail ? file->detail : "");
+      g_string_append_printf (out, _("%s: not attempted: %s\n"), file->path,
+                              file->detail ? file->detail : "");
       break;
     }
 }
@@ -59,8 +68,17 @@ print_file (const SendFile *file)
 void
 send_report_print (const SendRun *run)
 {
+  g_autoptr (GString) out = g_string_sized_new (PRINT_BATCH_OCTETS);
+
   for (guint i = 0; i < run->n_files; i++)
-    print_file (&run->files[i]);
+    {
+      print_file (out, &run->files[i]);
+      if (out->len >= PRINT_BATCH_OCTETS || i + 1 == run->n_files)
+        {
+          g_print ("%s", out->str);
+          g_string_truncate (out, 0);
+        }
+    }
 }
 
 int

@@ -18,6 +18,7 @@
 #include <CUnit/Basic.h>
 #include <glib/gstdio.h>
 
+#include "message-file.h"
 #include "script-server.h"
 #include "send-plan.h"
 
@@ -383,6 +384,57 @@ test_permanent_not_resent (void)
   CU_ASSERT_EQUAL (c.run.files[0].attempts, 1);
   CU_ASSERT_EQUAL (c.run.files[0].step, NACCS_CLIENT_STEP_DATA_END);
   CU_ASSERT_TRUE (outcome_is (&c, 1, SEND_OUTCOME_ACCEPTED, "554"));
+  plan_case_clear (&c);
+}
+
+/* Proves files changed after naccs-send's check put nothing invalid on
+ * the wire: checked octets that were kept go out as they were checked,
+ * and a file read again before sending is validated again.  m1 is kept
+ * and then spoiled, m2 is spoiled and m3 deleted before they are read
+ * again, m4 is read again unchanged. */
+static void
+test_changed_after_check (void)
+{
+  static const char spoiled[] = "ID m\r\nbare\nLF\r\n";
+  g_autoptr (GError) error = NULL;
+  GPtrArray *deliveries;
+  PlanCase c;
+
+  plan_case_init (&c, 4);
+  c.server = script_server_start (NULL, 0);
+  c.config.port = script_server_port (c.server);
+  send_run_init (&c.run, c.paths);
+  CU_ASSERT_TRUE (message_file_check (c.paths[0], 4096,
+                                      &c.run.files[0].contents, &error));
+  CU_ASSERT_PTR_NOT_NULL (c.run.files[0].contents);
+  g_file_set_contents (c.paths[0], spoiled, -1, NULL);
+  g_file_set_contents (c.paths[1], spoiled, -1, NULL);
+  g_unlink (c.paths[2]);
+
+  send_plan_execute (&c.config, &c.run);
+  script_server_stop (c.server);
+  check_invariants (&c, "changed");
+  CU_ASSERT_TRUE (outcome_is (&c, 0, SEND_OUTCOME_ACCEPTED, "kept"));
+  CU_ASSERT_TRUE (outcome_is (&c, 1, SEND_OUTCOME_FAILED, "spoiled"));
+  CU_ASSERT_PTR_NOT_NULL (strstr (c.run.files[1].detail, "line 2 "));
+  CU_ASSERT_TRUE (outcome_is (&c, 2, SEND_OUTCOME_FAILED, "deleted"));
+  CU_ASSERT_PTR_NOT_NULL (strstr (c.run.files[2].detail, "cannot read"));
+  CU_ASSERT_TRUE (outcome_is (&c, 3, SEND_OUTCOME_ACCEPTED, "read again"));
+  CU_ASSERT_PTR_NULL (c.run.files[0].contents);
+
+  deliveries = script_server_deliveries (c.server);
+  CU_ASSERT_EQUAL_FATAL (deliveries->len, 2);
+  CU_ASSERT_STRING_EQUAL (((ScriptDelivery *) deliveries->pdata[0])->id,
+                          "m1");
+  CU_ASSERT_STRING_EQUAL (((ScriptDelivery *) deliveries->pdata[1])->id,
+                          "m4");
+  CU_ASSERT_STRING_EQUAL (script_server_commands (c.server, 1),
+                          "HELO " HELO_DOMAIN "\n"
+                          "MAIL FROM:<" FROM_ADDRESS ">\n"
+                          "RCPT TO:<" TO_ADDRESS ">\nDATA\n<data>\n.\n"
+                          "MAIL FROM:<" FROM_ADDRESS ">\n"
+                          "RCPT TO:<" TO_ADDRESS ">\nDATA\n<data>\n.\n"
+                          "QUIT\n");
   plan_case_clear (&c);
 }
 
@@ -990,6 +1042,7 @@ main (void)
     { "cancel during backoff", test_cancel_during_backoff },
     { "cancel sends QUIT", test_cancel_sends_quit },
     { "reconnect quits first", test_reconnect_quits_first },
+    { "changed after check", test_changed_after_check },
   };
   static const TestEntry tool_tests[] = {
     { "JSON report", test_json_report },
