@@ -56,6 +56,20 @@ find_read_mark (const NaccsSimSession *session, guint64 end)
                          session->marks->len - 1);
 }
 
+void
+naccs_sim_session_input_arrival (const NaccsSimSession *session,
+                                 gsize len,
+                                 gint64 *at_us,
+                                 gboolean *early)
+{
+  const NaccsSimReadMark *mark = find_read_mark (session, session->buf_abs
+                                                          + session->start
+                                                          + len);
+
+  *at_us = mark->at_us;
+  *early = mark->read_seq <= session->reply_done_seq;
+}
+
 /* Drops the marks of input that has been handled. */
 static void
 trim_read_marks (NaccsSimSession *session)
@@ -326,11 +340,14 @@ read_some (NaccsSimSession *session)
                                     text, FALSE);
       return FALSE;
     }
+  /* After the shutdown 421 the server has only shut its write side, so
+   * EOF here is the client's own close.  The server's close when its
+   * bound expires is recorded by naccs_sim_session_close(). */
   if (n == 0 && session->draining)
     {
-      naccs_sim_session_close_with (session, NACCS_SIM_EVENT_SERVER_CLOSED,
-                                    "server closed the connection: server "
-                                    "shutting down", FALSE);
+      naccs_sim_session_close_with (session, NACCS_SIM_EVENT_CLIENT_CLOSED,
+                                    "client closed the connection after "
+                                    "the shutdown reply", FALSE);
       return FALSE;
     }
   if (n == 0)

@@ -134,6 +134,13 @@ void naccs_sim_session_close_with (NaccsSimSession *session,
 /* session-input.c */
 void naccs_sim_session_process_input (NaccsSimSession *session);
 void naccs_sim_session_resume_reading (NaccsSimSession *session);
+/* Sets *at_us to when the first @len bytes of unhandled input had all
+ * arrived, and *early to whether they were read before the last reply had
+ * been completely written. */
+void naccs_sim_session_input_arrival (const NaccsSimSession *session,
+                                      gsize len,
+                                      gint64 *at_us,
+                                      gboolean *early);
 void naccs_sim_session_begin_message (NaccsSimSession *session);
 void naccs_sim_session_finish_message_input (NaccsSimSession *session);
 

@@ -106,34 +106,54 @@ start_draining (NaccsSimSession *session)
   naccs_sim_session_resume_reading (session);
 }
 
+/* Records the first bytes after a 221 or 421, from the buffer or else the
+ * socket.  Buffered bytes keep their arrival time and are early when they
+ * were read before the reply was completely written, so a command
+ * pipelined behind QUIT counts as sent before the 221.
+ * NOTE: bytes from the socket get the time of this receive, because the
+ * kernel does not say when they arrived, so bytes sent just before the
+ * reply went out count as sent after it. */
+static void
+record_input_after_close (NaccsSimSession *session)
+{
+  guint8 peek[64];
+  gssize n;
+  gint64 at_us;
+  gboolean early = FALSE;
+  NaccsSimEvent *event;
+
+  if (session->start < session->len)
+    {
+      n = (gssize) MIN (session->len - session->start, sizeof peek);
+      memcpy (peek, session->buf + session->start, (gsize) n);
+      naccs_sim_session_input_arrival (session, (gsize) n, &at_us, &early);
+    }
+  else
+    {
+      n = g_socket_receive_with_blocking (session->socket, (char *) peek,
+                                          sizeof peek, FALSE, NULL, NULL);
+      at_us = naccs_sim_session_now (session);
+    }
+  if (n <= 0)
+    return;
+
+  event = naccs_sim_session_record (session,
+                                    NACCS_SIM_EVENT_INPUT_AFTER_CLOSE_REPLY,
+                                    at_us, naccs_sim_escape (peek, (gsize) n),
+                                    0);
+  event->early = early;
+}
+
 static void
 close_after_reply (NaccsSimSession *session, gboolean reset)
 {
-  guint8 peek[64];
-  gssize n = 0;
-
   if (session->shutdown_text != NULL && !reset)
     {
       start_draining (session);
       return;
     }
 
-  /* Bytes that came after the reply announced the close: buffered ones,
-   * or those already waiting in the socket. */
-  if (session->start < session->len)
-    {
-      n = (gssize) MIN (session->len - session->start, sizeof peek);
-      memcpy (peek, session->buf + session->start, (gsize) n);
-    }
-  else
-    n = g_socket_receive_with_blocking (session->socket, (char *) peek,
-                                        sizeof peek, FALSE, NULL, NULL);
-  if (n > 0)
-    naccs_sim_session_record (session,
-                              NACCS_SIM_EVENT_INPUT_AFTER_CLOSE_REPLY,
-                              naccs_sim_session_now (session),
-                              naccs_sim_escape (peek, (gsize) n), 0);
-
+  record_input_after_close (session);
   naccs_sim_session_close_with (session, NACCS_SIM_EVENT_SERVER_CLOSED,
                                 reset ? "server reset the connection"
                                       : "server closed the connection",

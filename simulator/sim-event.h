@@ -31,14 +31,18 @@ typedef enum {
 typedef struct {
   NaccsSimEventKind kind;
   gint64 at_us;          /* microseconds since the connection was accepted;
-                            for LINE_IN the time its last byte was received */
+                            for LINE_IN and INPUT_AFTER_CLOSE_REPLY the
+                            time its last byte was received */
   char *text;            /* LINE_IN: the line without CRLF, escaped
                             (non-printable bytes as \xHH);
+                            INPUT_AFTER_CLOSE_REPLY: its first 64 bytes
+                            or fewer, escaped;
                             REPLY: the reply lines joined by "\n", escaped;
                             others: a short English description for logs */
   guint reply_code;      /* REPLY: the 3-digit code sent */
-  gboolean early;        /* LINE_IN: arrived before the previous reply had
-                            been completely written */
+  gboolean early;        /* LINE_IN, INPUT_AFTER_CLOSE_REPLY: arrived
+                            before the previous reply had been completely
+                            written */
   /* MESSAGE only: */
   guint message_seq;     /* 1-based sequence number within the session */
   GBytes *body;          /* decoded bytes (dummy dots removed); NULL unless

@@ -35,6 +35,7 @@ typedef struct {
   guint16 port;
   char *spool_dir;
   NaccsSimRuleHook rule;       /* nullable */
+  guint shutdown_bound_ms;     /* how long a shutdown waits for clients */
 } TestServer;
 
 static void
@@ -91,6 +92,7 @@ test_server_start_at (NaccsSimConfig *config, const char *listen,
   g_autoptr (GError) error = NULL;
 
   test->rule = rule;
+  test->shutdown_bound_ms = 5000;
   test->ended = g_async_queue_new_full ((GDestroyNotify) ended_session_free);
   test->context = g_main_context_new ();
   test->loop = g_main_loop_new (test->context, FALSE);
@@ -1370,13 +1372,13 @@ shut_down_server (gpointer user_data)
 {
   TestServer *test = user_data;
 
-  naccs_sim_server_shut_down (test->server, 5000);
+  naccs_sim_server_shut_down (test->server, test->shutdown_bound_ms);
   g_main_loop_quit (test->loop);
   return G_SOURCE_REMOVE;
 }
 
-/* Asks the server thread to shut the server down, with a bound long
- * enough for the clients to read the 421 and close. */
+/* Asks the server thread to shut the server down.  The default bound is
+ * long enough for the clients to read the 421 and close. */
 static void
 test_server_request_shut_down (TestServer *test)
 {
@@ -1387,7 +1389,8 @@ test_server_request_shut_down (TestServer *test)
   g_source_unref (idle);
 }
 
-/* Checks that @ended sent the shutdown 421 and then closed. */
+/* Checks that @ended sent the shutdown 421 and then saw the client close
+ * the connection. */
 static void
 assert_shutdown_events (const EndedSession *ended)
 {
@@ -1407,8 +1410,9 @@ assert_shutdown_events (const EndedSession *ended)
   CU_ASSERT_STRING_EQUAL (reply->text,
                           "421 EDIFACT.PROD.NACCS6 service shutting down");
   last = ended->events->pdata[ended->events->len - 1];
-  CU_ASSERT_EQUAL (last->kind, NACCS_SIM_EVENT_SERVER_CLOSED);
-  CU_ASSERT_PTR_NOT_NULL (strstr (last->text, "shutting down"));
+  CU_ASSERT_EQUAL (last->kind, NACCS_SIM_EVENT_CLIENT_CLOSED);
+  CU_ASSERT_STRING_EQUAL (last->text, "client closed the connection after "
+                                      "the shutdown reply");
 }
 
 typedef enum {
@@ -1530,6 +1534,148 @@ test_shutdown_after_stalled_reply (void)
   test_server_stop (test);
 }
 
+/* Proves a client still connected when the shutdown bound expires is
+ * closed by the server, and recorded so. */
+static void
+test_shutdown_bound_closes_session (void)
+{
+  NaccsSimConfig config;
+  EndedSession *ended;
+  TestServer *test;
+  Client *client;
+  const NaccsSimEvent *reply;
+  const NaccsSimEvent *last;
+
+  default_config (&config);
+  test = test_server_start (&config);
+  naccs_sim_config_clear (&config);
+  CU_ASSERT_PTR_NOT_NULL_FATAL (test);
+  test->shutdown_bound_ms = 300;
+  client = client_connect (test);
+  CU_ASSERT_EQUAL (client_reply (client), 220);
+  test_server_request_shut_down (test);
+  CU_ASSERT_EQUAL (client_reply (client), 421);
+
+  /* The client keeps its socket open until the server has given up. */
+  ended = wait_session_end (test);
+  CU_ASSERT_PTR_NOT_NULL_FATAL (ended);
+  reply = find_event (ended->events, NACCS_SIM_EVENT_REPLY, 1);
+  CU_ASSERT_PTR_NOT_NULL_FATAL (reply);
+  CU_ASSERT_EQUAL (reply->reply_code, 421);
+  last = ended->events->pdata[ended->events->len - 1];
+  CU_ASSERT_EQUAL (last->kind, NACCS_SIM_EVENT_SERVER_CLOSED);
+  CU_ASSERT_STRING_EQUAL (last->text, "server closed the connection: "
+                                      "server stopping");
+  CU_ASSERT_TRUE (last->at_us - reply->at_us >= 300 * 1000);
+  CU_ASSERT_EQUAL (count_events (ended->events,
+                                 NACCS_SIM_EVENT_CLIENT_CLOSED), 0);
+  client_free (client);
+  ended_session_free (ended);
+  test_server_stop (test);
+}
+
+static NaccsSimAction *
+stall_quit_rule (gpointer user_data, guint connection_index,
+                 NaccsSimTrigger trigger, const char *verb,
+                 const char *argument, guint occurrence)
+{
+  NaccsSimAction *action;
+
+  (void) user_data;
+  (void) connection_index;
+  (void) argument;
+  (void) occurrence;
+  if (trigger != NACCS_SIM_TRIGGER_COMMAND || g_strcmp0 (verb, "QUIT") != 0)
+    return NULL;
+  action = naccs_sim_action_new ();
+  action->stall_ms = 300;
+  return action;
+}
+
+typedef struct {
+  const char *name;
+  NaccsSimRuleHook rule;       /* nullable */
+  const char *first;           /* sent at once */
+  const char *second;          /* nullable: sent 50 ms later */
+  const char *want_text;       /* INPUT_AFTER_CLOSE_REPLY text */
+} AfterCloseCase;
+
+static const AfterCloseCase after_close_cases[] = {
+  { "QUIT and NOOP in one write", NULL, "QUIT\r\nNOOP\r\n", NULL,
+    "NOOP\\x0D\\x0A" },
+  { "NOOP during a stalled 221", stall_quit_rule, "QUIT\r\n", "NOOP\r\n",
+    "NOOP\\x0D\\x0A" },
+};
+
+/* Checks the INPUT_AFTER_CLOSE_REPLY of one case: its bytes, the time
+ * they arrived, and early set, since they came before the 221 was out. */
+static void
+assert_input_before_221 (const AfterCloseCase *row, const GPtrArray *events)
+{
+  const NaccsSimEvent *reply = NULL;
+  const NaccsSimEvent *quit = NULL;
+  const NaccsSimEvent *after = NULL;
+
+  for (guint i = 0; i < events->len; i++)
+    {
+      const NaccsSimEvent *event = events->pdata[i];
+
+      if (event->kind == NACCS_SIM_EVENT_REPLY && event->reply_code == 221)
+        reply = event;
+      else if (event->kind == NACCS_SIM_EVENT_LINE_IN
+               && g_strcmp0 (event->text, "QUIT") == 0)
+        quit = event;
+      else if (event->kind == NACCS_SIM_EVENT_INPUT_AFTER_CLOSE_REPLY)
+        after = event;
+    }
+  if (after == NULL || !after->early)
+    g_printerr ("case %s: no early INPUT_AFTER_CLOSE_REPLY\n", row->name);
+  CU_ASSERT_PTR_NOT_NULL_FATAL (reply);
+  CU_ASSERT_PTR_NOT_NULL_FATAL (quit);
+  CU_ASSERT_PTR_NOT_NULL_FATAL (after);
+  CU_ASSERT_STRING_EQUAL (after->text, row->want_text);
+  CU_ASSERT_TRUE (after->early);
+  CU_ASSERT_TRUE (after->at_us >= quit->at_us);
+  CU_ASSERT_TRUE (after->at_us < reply->at_us);
+}
+
+/* Proves bytes pipelined behind QUIT keep their arrival time and are
+ * marked early, so they do not count as a reaction to 221. */
+static void
+test_input_before_221_is_early (void)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (after_close_cases); i++)
+    {
+      const AfterCloseCase *row = &after_close_cases[i];
+      NaccsSimConfig config;
+      EndedSession *ended;
+      TestServer *test;
+      Client *client;
+
+      default_config (&config);
+      test = test_server_start_at (&config, "127.0.0.1:0", row->rule);
+      naccs_sim_config_clear (&config);
+      CU_ASSERT_PTR_NOT_NULL_FATAL (test);
+      client = client_connect (test);
+      CU_ASSERT_EQUAL (client_reply (client), 220);
+      client_send (client, row->first);
+      if (row->second != NULL)
+        {
+          g_usleep (50 * 1000);
+          client_send (client, row->second);
+        }
+      CU_ASSERT_EQUAL (client_reply (client), 221);
+      CU_ASSERT_TRUE (client_sees_close (client));
+      client_free (client);
+
+      ended = wait_session_end (test);
+      CU_ASSERT_PTR_NOT_NULL_FATAL (ended);
+      assert_input_before_221 (row, ended->events);
+      ended_session_free (ended);
+      test_server_stop (test);
+    }
+}
+
 #define FD_LIMIT 40
 #define FD_LIMIT_CLIENTS 60
 
@@ -1641,6 +1787,10 @@ main (void)
   CU_add_test (suite, "shutdown sends 421", test_shutdown_sends_421);
   CU_add_test (suite, "shutdown after stalled reply",
                test_shutdown_after_stalled_reply);
+  CU_add_test (suite, "shutdown bound closes session",
+               test_shutdown_bound_closes_session);
+  CU_add_test (suite, "input before 221 is early",
+               test_input_before_221_is_early);
   CU_add_test (suite, "open-file limit turns away",
                test_open_file_limit_turns_away);
 

@@ -33,6 +33,10 @@ Each fault breaks the rule of one naccs-sim check:
                                      message, then RSET and starts it over
   pipelining        SEQ-WAIT         sends MAIL FROM, RCPT TO and DATA in one
                                      write, without waiting for the replies
+  pipelining-quit   SEQ-WAIT         pipelines as pipelining does, and sends
+                                     QUIT and NOOP in one write; the NOOP
+                                     comes before the 221, so it must not
+                                     fail SES-AFTER-CLOSE
   no-dot-stuffing   MSG-DOT          sends the messages without dummy dots
   resend-accepted   MSG-COUNT        sends the first message again after its
                                      250
@@ -95,6 +99,7 @@ FAULTS = {
     "rcpt-default": "SEQ-RCPT",
     "data-before-rcpt": "SEQ-ORDER",
     "pipelining": "SEQ-WAIT",
+    "pipelining-quit": "SEQ-WAIT",
     "no-dot-stuffing": "MSG-DOT",
     "resend-accepted": "MSG-COUNT",
     "skip-message": "MSG-COUNT",
@@ -308,7 +313,7 @@ class Client:
             self.expect(self.command(commands[0]))
             self.expect(self.command(commands[2]), 3)
             self.reset()
-        if self.fault == "pipelining":
+        if self.fault in ("pipelining", "pipelining-quit"):
             self.session.send(b"".join(c.encode("ascii") + b"\r\n"
                                        for c in commands))
             replies = [self.read_reply(self.reply_timeout)
@@ -378,6 +383,10 @@ class Client:
 
     def quit(self):
         if self.fault == "no-quit":
+            return
+        if self.fault == "pipelining-quit":
+            self.session.send(b"QUIT\r\nNOOP\r\n")
+            self.read_reply(self.reply_timeout)
             return
         self.command("QUIT")
 
