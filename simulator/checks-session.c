@@ -52,10 +52,7 @@ find_end (GPtrArray *events)
  * main-loop dispatch that finished writing the reply, so the two events
  * lie microseconds apart.  A close this long after the reply or later is
  * one the center made for another reason, such as the server stopping at
- * the end of a run.  The margin is for a loaded machine.
- * NOTE: after the 421 of a server shutdown the session records the
- * client's own close as SERVER_CLOSED; a client slower than this to close
- * then counts as one that stayed connected. */
+ * the end of a run.  The margin is for a loaded machine. */
 #define CLOSE_AT_ONCE_US (100 * G_TIME_SPAN_MILLISECOND)
 
 /* TRUE when REPLY event `reply` is the 421 by which the center ended an
@@ -246,10 +243,8 @@ is_quit_text (const char *text)
 /* TRUE when the client sent `event` before it could have read the
  * closing reply `reply`: it arrived before the reply had been completely
  * written (early), or no later than the time the reply was recorded.
- * NOTE: the session stamps INPUT_AFTER_CLOSE_REPLY with the time it looked
- * for the bytes, just after the reply, not with the time they arrived, and
- * never sets early on it, so a command pipelined behind QUIT still counts
- * as sent after 221 until the session records that time. */
+ * The session stamps buffered INPUT_AFTER_CLOSE_REPLY bytes with their
+ * arrival time and sets early on those read before the reply was out. */
 static gboolean
 sent_before_reply (const NaccsSimEvent *event, const NaccsSimEvent *reply)
 {
