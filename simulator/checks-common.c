@@ -125,15 +125,34 @@ static const char *
 kind_name (NaccsSimEventKind kind)
 {
   static const char *const names[] = {
-    "connect", "line", "reply", "message", "limit", "action",
-    "idle timeout", "input after close reply", "client closed",
-    "client reset", "server closed",
+    N_("connect"), N_("line"), N_("reply"), N_("message"), N_("limit"),
+    N_("action"), N_("idle timeout"), N_("input after close reply"),
+    N_("client closed"), N_("client reset"), N_("server closed"),
   };
 
   if ((guint) kind < G_N_ELEMENTS (names))
-    return names[kind];
-  return "event";
+    return _(names[kind]);
+  return _("event");
 }
+
+/* The fixed descriptions the session records for closes and actions
+ * (session*.c, server.c), marked here so that evidence shows them in the
+ * user's language.  Descriptions with numbers in them ("stall 200 ms",
+ * "line too long: ...") stay as recorded. */
+static const char *const session_descriptions[] G_GNUC_UNUSED = {
+  N_("client closed the connection"),
+  N_("client closed the connection after the shutdown reply"),
+  N_("server closed the connection"),
+  N_("server reset the connection"),
+  N_("server closed the connection: server shutting down"),
+  N_("server closed the connection: server stopping"),
+  N_("connection lost while writing a reply"),
+  N_("no reply"),
+  N_("raw reply"),
+  N_("close after reply"),
+  N_("reset after reply"),
+  N_("silence after reply"),
+};
 
 /* Transcript text of an event.  Replies always show their code first, in
  * case the session stored the text lines without it. */
@@ -152,14 +171,17 @@ evidence_text (const NaccsSimEvent *event)
     case NACCS_SIM_EVENT_LINE_IN:
       return g_strdup (text);
     case NACCS_SIM_EVENT_MESSAGE:
-      return g_strdup_printf ("[message %u: %u lines, %" G_GSIZE_FORMAT
-                              " octets]",
+      return g_strdup_printf (_("[message %u: %u lines, %lu octets]"),
                               event->message_seq, event->line_count,
-                              event->body != NULL
-                              ? g_bytes_get_size (event->body) : 0);
+                              (gulong) (event->body != NULL
+                                        ? g_bytes_get_size (event->body)
+                                        : 0));
+    case NACCS_SIM_EVENT_INPUT_AFTER_CLOSE_REPLY:
+      /* Bytes from the client, escaped: never translated. */
+      return g_strdup_printf ("[%s]", text);
     default:
       if (*text != '\0')
-        return g_strdup_printf ("[%s]", text);
+        return g_strdup_printf ("[%s]", _(text));
       return g_strdup_printf ("[%s]", kind_name (event->kind));
     }
 }
