@@ -42,7 +42,6 @@ naccs_sim_run_options_init (NaccsSimRunOptions *options)
 {
   options->time_limit_ms = NACCS_SIM_DEFAULT_TIME_LIMIT_S * 1000;
   options->linger_ms = NACCS_SIM_DEFAULT_LINGER_MS;
-  options->quiet = FALSE;
 }
 
 void

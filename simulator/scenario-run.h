@@ -15,7 +15,6 @@ typedef struct {
   guint time_limit_ms;  /* the whole run; the server stops at this limit */
   guint linger_ms;      /* after the scenario's connections have ended,
                            how long to wait for another connection */
-  gboolean quiet;       /* do not print the "listening on" line */
 } NaccsSimRunOptions;
 
 #define NACCS_SIM_DEFAULT_TIME_LIMIT_S 300

@@ -607,7 +607,6 @@ serve_scenario (Job *job)
   /* The client's exit ends the run, so another connection is awaited for
    * as long as the client lives: a client may retry after a pause. */
   run_options.linger_ms = job->options->timeout_ms;
-  run_options.quiet = TRUE;
 
   result->run = naccs_sim_run_scenario (&config, job->entry->scenario,
                                         &run_options, on_listening, job,
