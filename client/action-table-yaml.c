@@ -16,16 +16,22 @@
  * Everything it does not know is an error, never a silent default: unknown
  * keys and actions, codes outside 200..599, malformed classes, an entry
  * given twice, anchors and aliases (a table is short enough to write out),
- * a mapping or list where an action belongs, "continue" for a 4xx or 5xx,
- * more than one document, and bytes that are not UTF-8.
+ * YAML tags, a mapping or list where an action belongs, "continue" for a
+ * 4xx or 5xx, more than one document, and bytes that are not UTF-8.  The
+ * file must be a regular file of at most 1 MiB, checked before it is read.
  */
 #include "config.h"
 
 #define G_LOG_DOMAIN "naccs-client"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
 #include <yaml.h>
 
 #include "client-private.h"
@@ -137,7 +143,26 @@ event_anchor (const yaml_event_t *event)
     }
 }
 
-/* Reads the next event; fails on a syntax error, an alias or an anchor. */
+static const yaml_char_t *
+event_tag (const yaml_event_t *event)
+{
+  switch (event->type)
+    {
+    case YAML_SCALAR_EVENT:
+      return event->data.scalar.tag;
+    case YAML_MAPPING_START_EVENT:
+      return event->data.mapping_start.tag;
+    case YAML_SEQUENCE_START_EVENT:
+      return event->data.sequence_start.tag;
+    default:
+      return NULL;
+    }
+}
+
+/* Reads the next event; fails on a syntax error, an alias, an anchor or a
+ * tag.  A tag ("!!str", "!custom", even the bare "!") is rejected as the
+ * scenario loader rejects it: a table's values are plain words, so a tag
+ * could only change how one is read, and libyaml applies none itself. */
 static gboolean
 next_event (Loader *loader, yaml_event_t *event, GError **error)
 {
@@ -148,6 +173,13 @@ next_event (Loader *loader, yaml_event_t *event, GError **error)
     {
       fail_at (loader, error, event->start_mark.line, event->start_mark.column,
                _("anchors and aliases are not allowed; write each entry out"));
+      yaml_event_delete (event);
+      return FALSE;
+    }
+  if (event_tag (event) != NULL)
+    {
+      fail_at (loader, error, event->start_mark.line, event->start_mark.column,
+               _("YAML tags (!name, !!type) are not allowed; remove the tag"));
       yaml_event_delete (event);
       return FALSE;
     }
@@ -487,29 +519,104 @@ naccs_action_table_load_data (const char *name, const char *data, gsize len,
   return loader.table;
 }
 
+/* Sets the error for action table @path that cannot be opened or read. */
+static void
+fail_read (const char *path, int saved_errno, GError **error)
+{
+  naccs_error_set (error, NACCS_CLIENT_ERROR_INVALID_TABLE, 0,
+                   _("cannot read action table \"%s\": %s; check the path"),
+                   path, g_strerror (saved_errno));
+}
+
+/* Opens @path without blocking and checks that it is a regular file of at
+ * most TABLE_FILE_MAX octets.  Returns the descriptor, or -1 with @error
+ * set.  O_NONBLOCK makes opening a FIFO return at once instead of waiting
+ * for a writer, and the fstat() check comes before any read, so a FIFO or
+ * a device such as /dev/zero is rejected, never read. */
+static int
+open_table_file (const char *path, GError **error)
+{
+  struct stat st;
+  int fd = g_open (path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0);
+
+  if (fd < 0)
+    {
+      fail_read (path, errno, error);
+      return -1;
+    }
+  if (fstat (fd, &st) != 0)
+    fail_read (path, errno, error);
+  else if (!S_ISREG (st.st_mode))
+    naccs_error_set (error, NACCS_CLIENT_ERROR_INVALID_TABLE, 0,
+                     _("action table \"%s\" is not a regular file; give "
+                       "a YAML file"), path);
+  else if (st.st_size > TABLE_FILE_MAX)
+    naccs_error_set (error, NACCS_CLIENT_ERROR_INVALID_TABLE, 0,
+                     _("%s: the file is larger than 1 MiB; an action "
+                       "table needs a few hundred lines at most"), path);
+  else
+    return fd;
+
+  close (fd);
+  return -1;
+}
+
+/* Reads @fd to its end into @data, failing once it passes TABLE_FILE_MAX,
+ * because the file may have grown since fstat(). */
+static gboolean
+read_table_file (const char *path, int fd, GByteArray *data, GError **error)
+{
+  guint8 buffer[16 * 1024];
+
+  for (;;)
+    {
+      gssize got = read (fd, buffer, sizeof buffer);
+
+      if (got < 0 && errno == EINTR)
+        continue;
+      if (got < 0)
+        {
+          fail_read (path, errno, error);
+          return FALSE;
+        }
+      if (got == 0)
+        return TRUE;
+      if (data->len + (gsize) got > TABLE_FILE_MAX)
+        {
+          naccs_error_set (error, NACCS_CLIENT_ERROR_INVALID_TABLE, 0,
+                           _("%s: the file is larger than 1 MiB; an action "
+                             "table needs a few hundred lines at most"),
+                           path);
+          return FALSE;
+        }
+      g_byte_array_append (data, buffer, (guint) got);
+    }
+}
+
 NaccsClientActionTable *
 naccs_client_action_table_load_file (const char *path, GError **error)
 {
-  g_autofree char *data = NULL;
-  g_autoptr (GError) read_error = NULL;
-  gsize len = 0;
+  g_autoptr (GByteArray) data = NULL;
+  gboolean ok;
+  int fd;
 
   g_return_val_if_fail (path != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  if (!g_file_get_contents (path, &data, &len, &read_error))
-    {
-      naccs_error_set (error, NACCS_CLIENT_ERROR_INVALID_TABLE, 0,
-                       _("cannot read action table: %s; check the path"),
-                       read_error->message);
-      return NULL;
-    }
-  if (len > TABLE_FILE_MAX)
-    {
-      naccs_error_set (error, NACCS_CLIENT_ERROR_INVALID_TABLE, 0,
-                       _("%s: the file is larger than 1 MiB; an action "
-                         "table needs a few hundred lines at most"), path);
-      return NULL;
-    }
-  return naccs_action_table_load_data (path, data, len, error);
+  fd = open_table_file (path, error);
+  if (fd < 0)
+    return NULL;
+  data = g_byte_array_new ();
+  ok = read_table_file (path, fd, data, error);
+  close (fd);
+  if (!ok)
+    return NULL;
+
+  /* The UTF-8 check and libyaml read at most data->len octets, so the
+   * array needs no terminating NUL.  An empty file leaves data->data NULL,
+   * which the loader does not accept, so it gets "" instead. */
+  return naccs_action_table_load_data (path,
+                                       data->len ? (const char *) data->data
+                                                 : "",
+                                       data->len, error);
 }

@@ -7,7 +7,9 @@
  * client-outcome.c words the error.  This file keeps the session state,
  * closes the connection when the action is RECONNECT or the greeting was
  * refused, and calls the caller's observers about every line and every
- * step's outcome.  Bytes move through client-io.c.
+ * step's outcome.  Bytes move through client-io.c.  The arguments of HELO,
+ * MAIL FROM and RCPT TO pass address-check.c before their command is
+ * built, so no value can end a command line early and add commands.
  *
  * RFC 5321 sections 3.8 and 4.1.1.10: a client sends QUIT before it closes
  * a connection that is still usable, that is after any complete reply that
@@ -599,6 +601,20 @@ naccs_client_connect (NaccsClient *client, const char *host, guint16 port,
   return ok;
 }
 
+/* Records that an argument of @step was rejected before its command went
+ * out: no reply is outstanding, so the connection stays open and usable,
+ * and no step outcome is reported, because nothing was sent. */
+static gboolean
+fail_argument (NaccsClient *client, NaccsClientStep step,
+               NaccsClientAction action)
+{
+  client->last_action = action;
+  g_info ("session=%u event=invalid-argument step=%s action=%s",
+          client->session_id, naccs_client_step_to_string (step),
+          naccs_client_action_to_string (action));
+  return FALSE;
+}
+
 gboolean
 naccs_client_helo (NaccsClient *client, const char *domain, GError **error)
 {
@@ -611,6 +627,9 @@ naccs_client_helo (NaccsClient *client, const char *domain, GError **error)
   if (!require_state (client, (1u << STATE_GREETED) | (1u << STATE_READY),
                       "HELO", error))
     return FALSE;
+  if (!naccs_client_validate_domain (domain, error))
+    return fail_argument (client, NACCS_CLIENT_STEP_HELO,
+                          NACCS_CLIENT_ACTION_GIVE_UP_SESSION);
 
   line = g_strdup_printf ("HELO %s", domain);
   if (!run_command (client, NACCS_CLIENT_STEP_HELO, line, error))
@@ -710,12 +729,22 @@ end_data (BodyWriter *writer, NaccsClientDotEncoder *encoder, GError **error)
   return ok;
 }
 
+/* Checks the session state and both addresses, so that a value that would
+ * break the command line puts nothing on the wire. */
 static gboolean
-check_send_allowed (NaccsClient *client, GError **error)
+check_send_allowed (NaccsClient *client, const char *from, const char *to,
+                    GError **error)
 {
   client->outcome_unknown = FALSE;
-  return require_state (client, 1u << STATE_READY, "sending a message",
-                        error);
+  if (!require_state (client, 1u << STATE_READY, "sending a message", error))
+    return FALSE;
+  if (!naccs_client_validate_address (from, error))
+    return fail_argument (client, NACCS_CLIENT_STEP_MAIL,
+                          NACCS_CLIENT_ACTION_GIVE_UP_MESSAGE);
+  if (!naccs_client_validate_address (to, error))
+    return fail_argument (client, NACCS_CLIENT_STEP_RCPT,
+                          NACCS_CLIENT_ACTION_GIVE_UP_MESSAGE);
+  return TRUE;
 }
 
 /* Records that the message itself, not the server, stopped the send. */
@@ -740,7 +769,7 @@ naccs_client_send_message (NaccsClient *client, const char *from,
   g_return_val_if_fail (message != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  if (!check_send_allowed (client, error))
+  if (!check_send_allowed (client, from, to, error))
     return FALSE;
   if (!naccs_client_validate_message (message, error))
     return fail_message (client);
@@ -806,7 +835,7 @@ naccs_client_send_file (NaccsClient *client, const char *from, const char *to,
   g_return_val_if_fail (G_IS_FILE (file), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  if (!check_send_allowed (client, error))
+  if (!check_send_allowed (client, from, to, error))
     return FALSE;
   if (!naccs_client_validate_file (file, error))
     return fail_message (client);

@@ -37,6 +37,8 @@ typedef enum {
   NACCS_CLIENT_ERROR_CANCELLED,          /* the GCancellable was cancelled */
   NACCS_CLIENT_ERROR_STATE,              /* call not allowed in this session state */
   NACCS_CLIENT_ERROR_INVALID_TABLE,      /* action table file rejected */
+  NACCS_CLIENT_ERROR_INVALID_ARGUMENT,   /* HELO domain or address rejected
+                                          * before anything was sent */
 } NaccsClientError;
 
 /* Returns the 3-digit reply code carried by @error, or 0 when @error is not
@@ -183,9 +185,32 @@ void naccs_client_set_reply_func (NaccsClient *client,
 gboolean naccs_client_connect (NaccsClient *client, const char *host,
                                guint16 port, GError **error);
 
-/* Sends HELO @domain; succeeds on 250. */
+/* Sends HELO @domain; succeeds on 250.  @domain must pass
+ * naccs_client_validate_domain(); otherwise the call fails with
+ * NACCS_CLIENT_ERROR_INVALID_ARGUMENT and GIVE_UP_SESSION, sending
+ * nothing. */
 gboolean naccs_client_helo (NaccsClient *client, const char *domain,
                             GError **error);
+
+/* Checks that @domain is a Domain or an address-literal of RFC 5321
+ * section 4.1.2: labels of letters, digits and "-" (not first or last)
+ * separated by dots, each at most 63 octets and 255 in all, or
+ * [IPv4] or [IPv6:IPv6].  Anything else, above all CR, LF and other control
+ * characters that would end the command early, fails with
+ * NACCS_CLIENT_ERROR_INVALID_ARGUMENT; the message shows the value with
+ * control characters escaped and names the first character not allowed
+ * and what is allowed. */
+gboolean naccs_client_validate_domain (const char *domain, GError **error);
+
+/* Checks that @address is a Mailbox of RFC 5321 section 4.1.2, as it goes
+ * between the angle brackets of MAIL FROM and RCPT TO: a Dot-string local
+ * part of at most 64 octets, "@", and a domain as
+ * naccs_client_validate_domain() accepts it, 254 octets in all.  Rejected
+ * with NACCS_CLIENT_ERROR_INVALID_ARGUMENT: the empty address (the null
+ * reverse-path <> is for delivery notifications, which a user system
+ * never sends), quoted local parts, source routes, non-ASCII octets,
+ * spaces, "<", ">" and control characters. */
+gboolean naccs_client_validate_address (const char *address, GError **error);
 
 /* Checks that @message can be sent faithfully: every line within 1000 octets
  * including its CRLF, and no CR or LF outside a CRLF pair.  On failure the
@@ -196,9 +221,11 @@ gboolean naccs_client_validate_message (GBytes *message, GError **error);
 gboolean naccs_client_validate_file (GFile *file, GError **error);
 
 /* Sends one message: MAIL FROM:<@from>, RCPT TO:<@to>, DATA, the message
- * with dummy dots added, and ".".  The message is validated before MAIL is
- * sent, so an invalid message puts nothing on the wire.  Succeeds only when
- * the final "." got 250. */
+ * with dummy dots added, and ".".  @from and @to are checked with
+ * naccs_client_validate_address() and the message is validated before MAIL
+ * is sent, so an invalid address (INVALID_ARGUMENT) or message
+ * (INVALID_MESSAGE) puts nothing on the wire and gives GIVE_UP_MESSAGE.
+ * Succeeds only when the final "." got 250. */
 gboolean naccs_client_send_message (NaccsClient *client, const char *from,
                                     const char *to, GBytes *message,
                                     GError **error);

@@ -499,8 +499,7 @@ write_refused_report (const SendConfig *config, char **files,
     }
 
   if (!send_report_write_json (&run, config, report_path, &error))
-    g_printerr (_("naccs-send: cannot write the report: %s\n"),
-                error->message);
+    g_printerr (_("naccs-send: %s\n"), error->message);
   send_run_clear (&run);
 }
 
@@ -619,8 +618,7 @@ send_all (const SendConfig *config, char **files, GPtrArray *contents,
   if (report_path != NULL
       && !send_report_write_json (&run, config, report_path, &error))
     {
-      g_printerr (_("naccs-send: cannot write the report: %s\n"),
-                  error->message);
+      g_printerr (_("naccs-send: %s\n"), error->message);
       status = EXIT_LOCAL_ERROR;
     }
 
@@ -650,6 +648,22 @@ parse_options (int *argc, char ***argv, Options *options, GError **error)
   return g_option_context_parse (context, argc, argv, error);
 }
 
+/* Checks @value of @option with the library's RFC 5321 check (a domain
+ * when @is_domain), so that a CR, LF or other character that would break
+ * the command line stops the run before it connects. */
+static gboolean
+check_smtp_argument (const char *option, const char *value,
+                     gboolean is_domain, GError **error)
+{
+  g_autoptr (GError) invalid = NULL;
+  gboolean ok = is_domain ? naccs_client_validate_domain (value, &invalid)
+                          : naccs_client_validate_address (value, &invalid);
+
+  if (ok)
+    return TRUE;
+  return fail_usage (error, _("invalid %s: %s"), option, invalid->message);
+}
+
 /* Parses and checks every option into @config. */
 static gboolean
 configure (Options *options, SendConfig *config, char **report_path,
@@ -664,6 +678,10 @@ configure (Options *options, SendConfig *config, char **report_path,
 
   if (options->to == NULL)
     options->to = g_strdup (DEFAULT_RECIPIENT);
+  if (!check_smtp_argument ("--helo", options->helo, TRUE, error)
+      || !check_smtp_argument ("--from", options->from, FALSE, error)
+      || !check_smtp_argument ("--to", options->to, FALSE, error))
+    return FALSE;
   config->helo = options->helo;
   config->from = options->from;
   config->to = options->to;
@@ -706,7 +724,8 @@ main (int argc, char *argv[])
       return EXIT_ALL_ACCEPTED;
     }
 
-  if (!load_action_table (&options, &table, &error))
+  if ((report_path != NULL && !send_report_check_path (report_path, &error))
+      || !load_action_table (&options, &table, &error))
     {
       g_printerr (_("naccs-send: %s\n"), error->message);
       status = EXIT_LOCAL_ERROR;

@@ -95,9 +95,16 @@ guint send_plan_backoff_ms (const SendConfig *config, guint retry);
 /* Prints one line per file on stdout. */
 void send_report_print (const SendRun *run);
 
-/* Writes the JSON report of @run to @path. */
+/* Writes the JSON report of @run to @path; the error names --report and
+ * @path. */
 gboolean send_report_write_json (const SendRun *run, const SendConfig *config,
                                  const char *path, GError **error);
+
+/* Checks, before the run connects, that the JSON report can be written to
+ * @path: its directory exists and is writable, and @path is not a
+ * directory or another kind of file that is not regular.  The error names
+ * --report and @path. */
+gboolean send_report_check_path (const char *path, GError **error);
 
 /* Returns the exit status: 0 when every file was accepted, 1 when some
  * were not, 2 when the run stopped on a local fault. */

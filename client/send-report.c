@@ -15,13 +15,35 @@
 
 #define G_LOG_DOMAIN "naccs-send"
 
+#include <errno.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <glib/gi18n.h>
+#include <glib/gstdio.h>
 
 #include "send-plan.h"
 
 #define EXIT_ALL_ACCEPTED 0
 #define EXIT_SOME_FAILED 1
 #define EXIT_LOCAL_ERROR 2
+
+static gboolean
+fail_report_path (GError **error, const char *format, ...)
+    G_GNUC_PRINTF (2, 3);
+
+static gboolean
+fail_report_path (GError **error, const char *format, ...)
+{
+  va_list args;
+
+  va_start (args, format);
+  g_propagate_error (error, g_error_new_valist (G_FILE_ERROR,
+                                                G_FILE_ERROR_FAILED, format,
+                                                args));
+  va_end (args);
+  return FALSE;
+}
 
 /* Size at which send_report_print() hands its lines to g_print(), which
  * flushes stdout each time: one write per file would cost a system call
@@ -207,6 +229,46 @@ send_report_write_json (const SendRun *run, const SendConfig *config,
                         const char *path, GError **error)
 {
   g_autofree char *json = format_json (run, config);
+  g_autoptr (GError) write_error = NULL;
 
-  return g_file_set_contents (path, json, -1, error);
+  if (g_file_set_contents (path, json, -1, &write_error))
+    return TRUE;
+  g_set_error (error, G_FILE_ERROR, write_error->code,
+               _("cannot write the --report file \"%s\": %s"), path,
+               write_error->message);
+  return FALSE;
+}
+
+/* g_file_set_contents() writes a temporary file in the report's directory
+ * and renames it over the report, so what must be writable is the
+ * directory, and an existing report must be a regular file: a rename
+ * would replace a device or FIFO instead of writing into it. */
+gboolean
+send_report_check_path (const char *path, GError **error)
+{
+  g_autofree char *dir = g_path_get_dirname (path);
+  GStatBuf st;
+  gboolean exists = g_stat (path, &st) == 0;
+
+  if (exists && S_ISDIR (st.st_mode))
+    return fail_report_path (error, _("invalid --report \"json:%s\": it is "
+                                      "a directory; give a file name in "
+                                      "it"), path);
+  if (exists && !S_ISREG (st.st_mode))
+    return fail_report_path (error, _("invalid --report \"json:%s\": it "
+                                      "exists and is not a regular file; "
+                                      "give the path of a new or regular "
+                                      "file"), path);
+  if (!g_file_test (dir, G_FILE_TEST_IS_DIR))
+    return fail_report_path (error, _("invalid --report \"json:%s\": the "
+                                      "directory \"%s\" does not exist; "
+                                      "create it or give another path"),
+                             path, dir);
+  if (g_access (dir, W_OK | X_OK) != 0)
+    return fail_report_path (error, _("invalid --report \"json:%s\": "
+                                      "cannot write in the directory "
+                                      "\"%s\": %s; give a path in a "
+                                      "writable directory"),
+                             path, dir, g_strerror (errno));
+  return TRUE;
 }

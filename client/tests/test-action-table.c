@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <sys/stat.h>
+
 #include <CUnit/Basic.h>
 #include <glib/gstdio.h>
 
@@ -291,6 +293,19 @@ static const LoaderErrorCase loader_errors[] = {
     "t.yaml:1:7: anchors and aliases are not allowed; write each entry out" },
   { "alias value", "mail:\n  4xx: &a retry-later\n  5xx: *a\n", -1,
     "t.yaml:2:8: anchors and aliases are not allowed; write each entry out" },
+  { "core tag on action", "default:\n  4xx: !!str retry-later\n", -1,
+    "t.yaml:2:8: YAML tags (!name, !!type) are not allowed; remove the tag" },
+  { "local tag on table", "!custom\ndefault:\n  4xx: retry-later\n", -1,
+    "t.yaml:1:1: YAML tags (!name, !!type) are not allowed; remove the tag" },
+  { "tag on section", "mail: !!map\n  4xx: retry-later\n", -1,
+    "t.yaml:1:7: YAML tags (!name, !!type) are not allowed; remove the tag" },
+  { "tag on key", "mail:\n  !!int 421: reconnect\n", -1,
+    "t.yaml:2:3: YAML tags (!name, !!type) are not allowed; remove the tag" },
+  { "non-specific tag", "mail:\n  4xx: ! retry-later\n", -1,
+    "t.yaml:2:8: YAML tags (!name, !!type) are not allowed; remove the tag" },
+  { "tag directive", "%TAG !e! tag:example.com,2000:\n---\n"
+    "mail:\n  4xx: !e!x retry-later\n", -1,
+    "t.yaml:4:8: YAML tags (!name, !!type) are not allowed; remove the tag" },
   { "mapping as action", "mail:\n  4xx:\n    action: retry-later\n", -1,
     "t.yaml:3:5: a mapping is not allowed here; give one action: continue, "
     "retry-later, reconnect, give-up-message, give-up-session" },
@@ -398,6 +413,75 @@ test_load_file_errors (void)
   g_rmdir (dir);
 }
 
+/* Proves a directory, a FIFO, a device and a file over 1 MiB are
+ * rejected, naming the file, before anything is read from them. */
+static void
+test_load_file_kinds (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("action-table-XXXXXX", NULL);
+  g_autofree char *fifo = g_build_filename (dir, "table.fifo", NULL);
+  g_autofree char *big = g_build_filename (dir, "big.yaml", NULL);
+  g_autofree char *limit = g_build_filename (dir, "limit.yaml", NULL);
+  g_autofree char *filler = g_strnfill (1024 * 1024, '#');
+  g_autofree char *at_limit = g_strdup (filler);
+  const struct {
+    const char *path;
+    const char *want;
+  } cases[] = {
+    { "/dev/zero", "action table \"/dev/zero\" is not a regular file; "
+                   "give a YAML file" },
+    { "/dev/null", "action table \"/dev/null\" is not a regular file; "
+                   "give a YAML file" },
+    { dir, "is not a regular file; give a YAML file" },
+    { fifo, "is not a regular file; give a YAML file" },
+    { big, "the file is larger than 1 MiB" },
+  };
+
+  CU_ASSERT_EQUAL_FATAL (mkfifo (fifo, 0600), 0);
+  /* One more octet than the limit: a comment line of 1 MiB plus "\n". */
+  {
+    g_autofree char *over = g_strconcat (filler, "\n", NULL);
+
+    CU_ASSERT_TRUE_FATAL (g_file_set_contents (big, over, -1, NULL));
+  }
+  /* Exactly 1 MiB: a comment, then a table on the last line. */
+  memcpy (at_limit + strlen (at_limit) - 10, "\nmail: {}", 10);
+  CU_ASSERT_TRUE_FATAL (g_file_set_contents (limit, at_limit, -1, NULL));
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (GError) error = NULL;
+
+      CU_ASSERT_PTR_NULL (naccs_client_action_table_load_file (cases[i].path,
+                                                               &error));
+      CU_ASSERT_TRUE (g_error_matches (error, NACCS_CLIENT_ERROR,
+                                       NACCS_CLIENT_ERROR_INVALID_TABLE));
+      CU_ASSERT_TRUE (error != NULL
+                      && strstr (error->message, cases[i].path) != NULL);
+      if (error == NULL || strstr (error->message, cases[i].want) == NULL)
+        {
+          fprintf (stderr, "\n  %s: got %s, want \"%s\"\n", cases[i].path,
+                   error ? error->message : "(no error)", cases[i].want);
+          CU_FAIL ("file kind not rejected as expected");
+        }
+    }
+
+  {
+    g_autoptr (GError) error = NULL;
+    g_autoptr (NaccsClientActionTable) table =
+        naccs_client_action_table_load_file (limit, &error);
+
+    CU_ASSERT_PTR_NOT_NULL (table);
+    if (error != NULL)
+      fprintf (stderr, "\n  %s: %s\n", limit, error->message);
+  }
+
+  g_unlink (fifo);
+  g_unlink (big);
+  g_unlink (limit);
+  g_rmdir (dir);
+}
+
 /* Proves the stable keys of steps and actions. */
 static void
 test_stable_keys (void)
@@ -449,6 +533,7 @@ main (void)
   static const TestEntry loader_tests[] = {
     { "loader error messages", test_loader_errors },
     { "load file errors", test_load_file_errors },
+    { "load file kinds", test_load_file_kinds },
   };
   unsigned int failures;
 
