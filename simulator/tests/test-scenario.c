@@ -837,6 +837,10 @@ main (void)
   CU_pSuite suite;
   unsigned int failures;
 
+  /* The expected titles are the English ones: a Japanese locale in the
+   * caller's environment would make get_title() pick the Japanese. */
+  g_setenv ("LANGUAGE", "C", TRUE);
+  g_setenv ("LC_ALL", "C", TRUE);
   if (CU_initialize_registry () != CUE_SUCCESS)
     return 2;
   suite = CU_add_suite ("/scenario/loader", test_dir_setup,
