@@ -326,7 +326,7 @@ write_reports (const NaccsSimRunResult *result, const GPtrArray *requests)
 
   fputs (summary, stdout);
   if (result->why != NULL)
-    g_print (_("Scenario %s not met: %s\n"), record.id, result->why);
+    g_print (_("Scenario %s: %s\n"), record.id, result->why);
   else
     g_print (_("Scenario %s met.\n"), record.id);
   fflush (stdout);

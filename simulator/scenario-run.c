@@ -312,6 +312,17 @@ judge (NaccsSimRunResult *result, const NaccsSimConfig *config,
   result->met = naccs_sim_checks_expectation_met (
     result->verdicts, (const char *const *) pass_ids,
     (const char *const *) fail_ids, &result->why);
+  if (!result->met && result->connections->len == 0)
+    {
+      /* Say the plain cause first: every check that needs a session is
+       * only "not applicable" or "never arrived" then. */
+      char *why = g_strdup_printf (_("no client connected during the run. "
+                                     "%s"),
+                                   result->why != NULL ? result->why : "");
+
+      g_free (result->why);
+      result->why = why;
+    }
   if (result->time_limit_hit && result->met)
     {
       /* A client that is still connected at the time limit has not
