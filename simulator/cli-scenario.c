@@ -162,11 +162,45 @@ collect_scenario_paths (const char *path, GPtrArray *paths)
     g_ptr_array_add (paths, g_strdup (g_ptr_array_index (names, i)));
 }
 
+/* Loads one scenario and prints its verdict.  @ids maps each id seen so
+ * far to its file, because a suite refuses two scenarios with one id.
+ * Returns TRUE when the file is valid. */
+static gboolean
+validate_one (const NaccsSimScenarioOptions *options, const char *path,
+              GHashTable *ids)
+{
+  g_autofree char *fixtures =
+    naccs_sim_find_fixtures_dir (options->fixtures_dir, path);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (NaccsSimScenario) scenario =
+    naccs_sim_scenario_load (path, fixtures, &error);
+  const char *first;
+
+  if (scenario == NULL)
+    {
+      g_printerr ("%s\n", error->message);
+      return FALSE;
+    }
+  first = g_hash_table_lookup (ids, scenario->id);
+  if (first != NULL)
+    {
+      g_printerr (_("%s: scenario id \"%s\" is already used by %s; give "
+                    "each scenario an id of its own\n"),
+                  path, scenario->id, first);
+      return FALSE;
+    }
+  g_hash_table_insert (ids, g_strdup (scenario->id), g_strdup (path));
+  g_print (_("%s: valid (scenario %s)\n"), path, scenario->id);
+  return TRUE;
+}
+
 int
 naccs_sim_cli_validate (const NaccsSimScenarioOptions *options, int argc,
                         char **argv)
 {
   g_autoptr (GPtrArray) paths = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GHashTable) ids =
+    g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   guint invalid = 0;
 
   if (argc < 2)
@@ -179,22 +213,8 @@ naccs_sim_cli_validate (const NaccsSimScenarioOptions *options, int argc,
   for (int i = 1; i < argc; i++)
     collect_scenario_paths (argv[i], paths);
   for (guint i = 0; i < paths->len; i++)
-    {
-      const char *path = g_ptr_array_index (paths, i);
-      g_autofree char *fixtures =
-        naccs_sim_find_fixtures_dir (options->fixtures_dir, path);
-      g_autoptr (GError) error = NULL;
-      g_autoptr (NaccsSimScenario) scenario =
-        naccs_sim_scenario_load (path, fixtures, &error);
-
-      if (scenario == NULL)
-        {
-          g_printerr ("%s\n", error->message);
-          invalid++;
-        }
-      else
-        g_print (_("%s: valid (scenario %s)\n"), path, scenario->id);
-    }
+    if (!validate_one (options, g_ptr_array_index (paths, i), ids))
+      invalid++;
   if (invalid > 0)
     g_printerr (ngettext ("%u of %u scenario is invalid\n",
                           "%u of %u scenarios are invalid\n", paths->len),
