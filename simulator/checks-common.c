@@ -180,6 +180,18 @@ evidence_text (const NaccsSimEvent *event)
       /* Bytes from the client, escaped: never translated. */
       return g_strdup_printf ("[%s]", text);
     default:
+      /* The session's descriptions of a connect and of a reset carry a
+       * value after a fixed prefix; the cause of a reset is a GError
+       * message, already in the user's language. */
+      if (event->kind == NACCS_SIM_EVENT_CONNECT
+          && g_str_has_prefix (text, "connect from "))
+        return g_strdup_printf (_("[connect from %s]"),
+                                text + strlen ("connect from "));
+      if (event->kind == NACCS_SIM_EVENT_CLIENT_RESET
+          && g_str_has_prefix (text, "connection reset: "))
+        return g_strdup_printf (_("[connection reset: %s]"),
+                                text + strlen ("connection reset: "));
+      /* gettext ("") would return the catalogue header. */
       if (*text != '\0')
         return g_strdup_printf ("[%s]", _(text));
       return g_strdup_printf ("[%s]", kind_name (event->kind));
