@@ -94,6 +94,11 @@ parse_options (int *argc, char ***argv, Options *options, GError **error)
                                 _("Mock NACCS center mail server: accepts "
                                   "processing-request messages over SMTP "
                                   "as the center does."));
+  g_option_context_set_description (context,
+                                    _("Run `naccs-sim suite --help` for the "
+                                      "conformance suite runner, which plays "
+                                      "the scenario library against a "
+                                      "client command."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   naccs_sim_scenario_add_options (context, &options->scenario);
   g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
@@ -101,9 +106,16 @@ parse_options (int *argc, char ***argv, Options *options, GError **error)
     return FALSE;
   if (*argc > 1 && !options->scenario.validate)
     {
-      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
-                   _("unexpected argument \"%s\": naccs-sim takes options "
-                     "only, see --help"), (*argv)[1]);
+      /* A word such as "suit" is most likely a misspelt subcommand. */
+      if ((*argv)[1][0] != '-')
+        g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+                     _("unexpected argument \"%s\": naccs-sim takes options "
+                       "only, or the subcommand suite; see --help"),
+                     (*argv)[1]);
+      else
+        g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+                     _("unexpected argument \"%s\": naccs-sim takes options "
+                       "only, see --help"), (*argv)[1]);
       return FALSE;
     }
   return TRUE;

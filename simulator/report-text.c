@@ -9,7 +9,8 @@
  * Words and numbers follow the user's locale.  Text that came from the
  * wire or a scenario file passes through the same UTF-8 repair as the
  * other reports, and control characters are shown as U+FFFD so that
- * they cannot drive the terminal.
+ * they cannot drive the terminal; the lines of a multi-line reply are
+ * shown one evidence line each, never joined.
  */
 #include "config.h"
 
@@ -58,18 +59,43 @@ status_label (NaccsSimCheckStatus status)
   return "?";
 }
 
-/* Appends `label` padded to `width` terminal columns; East Asian wide
- * characters take two, as 合格 does in the Japanese report. */
-static void
-append_padded (GString *out, const char *label, guint width)
+/* Returns the terminal columns @text takes; East Asian wide characters
+ * take two, as 合格 does in the Japanese report. */
+static guint
+columns_of (const char *text)
 {
   guint columns = 0;
 
-  for (const char *p = label; *p != '\0'; p = g_utf8_next_char (p))
+  for (const char *p = text; *p != '\0'; p = g_utf8_next_char (p))
     columns += g_unichar_iswide (g_utf8_get_char (p)) ? 2 : 1;
+  return columns;
+}
+
+/* Appends `label` padded to `width` terminal columns. */
+static void
+append_padded (GString *out, const char *label, guint width)
+{
+  guint columns = columns_of (label);
+
   g_string_append (out, label);
   while (columns++ < width)
     g_string_append_c (out, ' ');
+}
+
+/* Returns the columns the widest status label takes, at least 6, so
+ * that a longer translation still lines up the check ids. */
+static guint
+status_width (void)
+{
+  static const NaccsSimCheckStatus all[] = {
+    NACCS_SIM_CHECK_PASS, NACCS_SIM_CHECK_FAIL,
+    NACCS_SIM_CHECK_NOT_APPLICABLE,
+  };
+  guint width = 6;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (all); i++)
+    width = MAX (width, columns_of (status_label (all[i])));
+  return width;
 }
 
 static const char *
@@ -82,20 +108,40 @@ status_colour (NaccsSimOutcome outcome, NaccsSimCheckStatus status)
   return COLOUR_GREEN;
 }
 
+/* Appends one evidence item as one line per line of its text: a
+ * multi-line reply ("451-...\n451 ...") shows as it came over the wire,
+ * each line with the connection, time and direction of the item.  A CR
+ * before each line end is the wire's CRLF, not part of the text. */
+static void
+append_evidence_item (GString *out, const NaccsSimEvidence *item)
+{
+  g_autofree char *when = checks_format_seconds (item->at_us);
+  g_auto (GStrv) lines = g_strsplit (item->text != NULL ? item->text : "",
+                                     "\n", -1);
+  guint n = g_strv_length (lines);
+
+  /* A final line end leaves an empty last piece, which is no line. */
+  if (n > 1 && lines[n - 1][0] == '\0')
+    n--;
+  for (guint l = 0; l < MAX (n, 1); l++)
+    {
+      gsize len = strlen (lines[l]);
+
+      if (len > 0 && lines[l][len - 1] == '\r')
+        lines[l][len - 1] = '\0';
+      g_string_append_printf (out, "        #%u %10s s  %s ",
+                              item->connection, when,
+                              report_direction_tag (item->direction));
+      append_safe (out, lines[l]);
+      g_string_append_c (out, '\n');
+    }
+}
+
 static void
 append_evidence (GString *out, const NaccsSimVerdict *verdict)
 {
   for (guint i = 0; i < verdict->evidence->len; i++)
-    {
-      const NaccsSimEvidence *item = g_ptr_array_index (verdict->evidence, i);
-      g_autofree char *when = checks_format_seconds (item->at_us);
-
-      g_string_append_printf (out, "        #%u %10s s  %s ",
-                              item->connection, when,
-                              report_direction_tag (item->direction));
-      append_safe (out, item->text);
-      g_string_append_c (out, '\n');
-    }
+    append_evidence_item (out, g_ptr_array_index (verdict->evidence, i));
 }
 
 static void
@@ -110,7 +156,7 @@ append_verdict (GString *out,
   g_string_append (out, "  ");
   if (colour)
     g_string_append (out, status_colour (outcome, verdict->status));
-  append_padded (out, label, 6);
+  append_padded (out, label, status_width ());
   g_string_append_c (out, ' ');
   if (colour)
     g_string_append (out, COLOUR_OFF);

@@ -7,9 +7,10 @@
  * {scenario} become one value each.  An argument holding {messages} is
  * repeated once per message fixture with the path in its place, so
  * `{messages}` alone becomes N arguments and `--file={messages}` becomes N
- * `--file=` arguments.  "{{" stands for a literal "{", and an unknown
- * {word} is an error, because a misspelt placeholder would otherwise reach
- * the client unchanged.  Clients that must be started differently read the
+ * `--file=` arguments.  "{{" stands for a literal "{", and any other "{"
+ * that does not open a known placeholder ({HOST}, {}, an unclosed {host)
+ * is an error, because a misspelt placeholder would otherwise reach the
+ * client unchanged.  Clients that must be started differently read the
  * same values from NACCS_* environment variables.
  */
 #define G_LOG_DOMAIN "naccs-sim"
@@ -27,16 +28,20 @@
 
 G_DEFINE_QUARK (naccs-sim-suite-error-quark, naccs_sim_suite_error)
 
-/* Returns the length of the placeholder name at @p ("host" in "host}"),
- * or 0 when @p does not start a {word} placeholder. */
-static gsize
+/* The placeholders, as the errors list them. */
+#define PLACEHOLDER_LIST \
+  "{host}, {port}, {helo}, {from}, {to}, {messages}, {scenario}"
+
+/* Returns the length of the name of the placeholder that the "{" before
+ * @p opens ("host" in "host}"), or -1 when no "}" closes it.  Any text up
+ * to the "}" counts, so that {HOST}, {ho-st} and {} reach is_known() and
+ * are refused instead of passing to the client unchanged. */
+static gssize
 placeholder_length (const char *p)
 {
-  gsize n = 0;
+  const char *close = strchr (p, '}');
 
-  while (p[n] >= 'a' && p[n] <= 'z')
-    n++;
-  return n > 0 && p[n] == '}' ? n : 0;
+  return close != NULL ? close - p : -1;
 }
 
 static const char *
@@ -72,9 +77,38 @@ is_known (const char *name, gsize length)
              && strncmp (name, MESSAGES_PLACEHOLDER, length) == 0);
 }
 
+/* Checks the placeholder whose "{" comes before @name in @argument and
+ * stores the length of its name in *@length.  Fails on an unclosed "{" and
+ * on a name that is not one of PLACEHOLDER_LIST. */
+static gboolean
+check_placeholder (const char *argument, const char *name, gsize *length,
+                   GError **error)
+{
+  gssize n = placeholder_length (name);
+
+  if (n < 0)
+    {
+      g_set_error (error, NACCS_SIM_SUITE_ERROR, NACCS_SIM_SUITE_ERROR_COMMAND,
+                   _("unclosed \"{\" in argument \"%s\" of --client: use "
+                     "%s, and write {{ for a literal \"{\""), argument,
+                   PLACEHOLDER_LIST);
+      return FALSE;
+    }
+  if (!is_known (name, (gsize) n))
+    {
+      g_set_error (error, NACCS_SIM_SUITE_ERROR, NACCS_SIM_SUITE_ERROR_COMMAND,
+                   _("unknown placeholder \"{%.*s}\" in argument \"%s\" of "
+                     "--client: use %s, and write {{ for a literal \"{\""),
+                   (int) n, name, argument, PLACEHOLDER_LIST);
+      return FALSE;
+    }
+  *length = (gsize) n;
+  return TRUE;
+}
+
 /* Renders @argument into @out with @values (nullable: only check) and
  * @message in place of {messages}.  Counts the {messages} placeholders in
- * *@n_messages.  Fails only on an unknown placeholder. */
+ * *@n_messages.  Fails only on an unknown or unclosed placeholder. */
 static gboolean
 render (const char *argument, const NaccsSimSuiteClientValues *values,
         const char *message, GString *out, guint *n_messages, GError **error)
@@ -82,7 +116,7 @@ render (const char *argument, const NaccsSimSuiteClientValues *values,
   *n_messages = 0;
   for (const char *p = argument; *p != '\0'; p++)
     {
-      gsize length;
+      gsize length = 0;
 
       if (p[0] == '{' && p[1] == '{')
         {
@@ -90,22 +124,13 @@ render (const char *argument, const NaccsSimSuiteClientValues *values,
           p++;
           continue;
         }
-      length = p[0] == '{' ? placeholder_length (p + 1) : 0;
-      if (length == 0)
+      if (p[0] != '{')
         {
           g_string_append_c (out, *p);
           continue;
         }
-      if (!is_known (p + 1, length))
-        {
-          g_set_error (error, NACCS_SIM_SUITE_ERROR,
-                       NACCS_SIM_SUITE_ERROR_COMMAND,
-                       _("unknown placeholder \"{%.*s}\" in --client: use "
-                         "{host}, {port}, {helo}, {from}, {to}, {messages} "
-                         "or {scenario}, and write {{ for a literal \"{\""),
-                       (int) length, p + 1);
-          return FALSE;
-        }
+      if (!check_placeholder (argument, p + 1, &length, error))
+        return FALSE;
       if (strncmp (p + 1, MESSAGES_PLACEHOLDER, length) == 0)
         {
           (*n_messages)++;

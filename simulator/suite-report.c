@@ -14,7 +14,9 @@
 
 #include "config.h"
 
+#include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <glib/gi18n.h>
 
@@ -47,6 +49,41 @@ split_report (const char *value, char **format, char **path)
   return TRUE;
 }
 
+/* Checks that @path can be written at the end of the run: it is not a
+ * directory, and its directory exists and is writable.  A run of several
+ * minutes must not end in a report that cannot be written. */
+static gboolean
+check_report_path (const char *value, const char *path, GError **error)
+{
+  g_autofree char *dir = g_path_get_dirname (path);
+
+  if (strcmp (path, "-") == 0)
+    return TRUE;
+  if (g_file_test (path, G_FILE_TEST_IS_DIR))
+    {
+      g_set_error (error, NACCS_SIM_SUITE_ERROR, NACCS_SIM_SUITE_ERROR_USAGE,
+                   _("invalid --report \"%s\": %s is a directory; give a "
+                     "file name"), value, path);
+      return FALSE;
+    }
+  if (!g_file_test (dir, G_FILE_TEST_IS_DIR))
+    {
+      g_set_error (error, NACCS_SIM_SUITE_ERROR, NACCS_SIM_SUITE_ERROR_USAGE,
+                   _("invalid --report \"%s\": directory %s does not "
+                     "exist; create it or give another path"), value, dir);
+      return FALSE;
+    }
+  if (access (dir, W_OK | X_OK) != 0)
+    {
+      g_set_error (error, NACCS_SIM_SUITE_ERROR, NACCS_SIM_SUITE_ERROR_USAGE,
+                   _("invalid --report \"%s\": directory %s is not "
+                     "writable (%s); give another path"), value, dir,
+                   g_strerror (errno));
+      return FALSE;
+    }
+  return TRUE;
+}
+
 gboolean
 naccs_sim_suite_reports_check (char **values, GError **error)
 {
@@ -64,6 +101,8 @@ naccs_sim_suite_reports_check (char **values, GError **error)
                          "junit:report.xml"), values[i]);
           return FALSE;
         }
+      if (!check_report_path (values[i], path, error))
+        return FALSE;
     }
   return TRUE;
 }
@@ -137,7 +176,7 @@ max_id_width (GPtrArray *results)
     {
       const NaccsSimSuiteResult *result = g_ptr_array_index (results, i);
 
-      width = MAX (width, strlen (result->entry->scenario->id));
+      width = MAX (width, columns_of (result->entry->scenario->id));
     }
   return width;
 }
@@ -163,8 +202,10 @@ append_table (GString *out, GPtrArray *results, gboolean colour)
       guint met, missed, skipped;
 
       naccs_sim_report_count (&record, &met, &missed, &skipped);
-      g_string_append_printf (out, "%-*s %6u %6u %8.3f s  %s%s%s\n",
-                              (int) width, record.id, met, missed,
+      /* Padded by columns like the headings, not by bytes as %-*s does. */
+      append_cell (out, record.id, width, FALSE);
+      g_string_append_printf (out, " %6u %6u %8.3f s  %s%s%s\n",
+                              met, missed,
                               (double) result->duration_us / G_USEC_PER_SEC,
                               colour ? (result->passed ? COLOUR_GREEN
                                                        : COLOUR_RED) : "",
@@ -173,23 +214,40 @@ append_table (GString *out, GPtrArray *results, gboolean colour)
     }
 }
 
+/* Appends one evidence line per line of the item's text, so that a
+ * multi-line reply shows as it came over the wire instead of as lines
+ * joined by U+FFFD; the CR of each CRLF is dropped. */
 static void
-append_evidence (GString *out, const NaccsSimVerdict *verdict)
+append_evidence_item (GString *out, const NaccsSimEvidence *evidence)
 {
-  for (guint e = 0; e < verdict->evidence->len; e++)
-    {
-      const NaccsSimEvidence *evidence =
-        g_ptr_array_index (verdict->evidence, e);
+  g_auto (GStrv) lines =
+    g_strsplit (evidence->text != NULL ? evidence->text : "", "\n", -1);
+  guint n = g_strv_length (lines);
 
+  if (n > 1 && lines[n - 1][0] == '\0')
+    n--;
+  for (guint l = 0; l < MAX (n, 1); l++)
+    {
+      gsize len = strlen (lines[l]);
+
+      if (len > 0 && lines[l][len - 1] == '\r')
+        lines[l][len - 1] = '\0';
       g_string_append (out, "        ");
       if (evidence->connection > 0)
         g_string_append_printf (out, _("conn %u "), evidence->connection);
       g_string_append_printf (out, "%8.3f %s ",
                               (double) evidence->at_us / G_USEC_PER_SEC,
                               report_direction_tag (evidence->direction));
-      append_safe (out, evidence->text);
+      append_safe (out, lines[l]);
       g_string_append_c (out, '\n');
     }
+}
+
+static void
+append_evidence (GString *out, const NaccsSimVerdict *verdict)
+{
+  for (guint e = 0; e < verdict->evidence->len; e++)
+    append_evidence_item (out, g_ptr_array_index (verdict->evidence, e));
 }
 
 /* Appends the checks of one scenario that missed its expectation. */
@@ -314,6 +372,30 @@ render (const char *format, GPtrArray *results,
   return naccs_sim_report_text (pointers, results->len, FALSE);
 }
 
+/* Returns why a report could not be saved, without the temporary file
+ * name that g_file_set_contents() puts in its messages. */
+static const char *
+save_reason (const GError *error)
+{
+  static const struct {
+    GFileError code;
+    int errno_value;
+  } table[] = {
+    { G_FILE_ERROR_NOENT, ENOENT }, { G_FILE_ERROR_ACCES, EACCES },
+    { G_FILE_ERROR_PERM, EPERM },   { G_FILE_ERROR_NOSPC, ENOSPC },
+    { G_FILE_ERROR_ROFS, EROFS },   { G_FILE_ERROR_ISDIR, EISDIR },
+    { G_FILE_ERROR_NOTDIR, ENOTDIR }, { G_FILE_ERROR_IO, EIO },
+    { G_FILE_ERROR_NAMETOOLONG, ENAMETOOLONG },
+  };
+
+  if (error->domain != G_FILE_ERROR)
+    return error->message;
+  for (gsize i = 0; i < G_N_ELEMENTS (table); i++)
+    if ((gint) table[i].code == error->code)
+      return g_strerror (table[i].errno_value);
+  return _("write error");
+}
+
 gboolean
 naccs_sim_suite_write_reports (char **values, GPtrArray *results,
                                const NaccsSimSuiteRunInfo *info)
@@ -332,7 +414,13 @@ naccs_sim_suite_write_reports (char **values, GPtrArray *results,
       contents = render (format, results, info);
       if (!naccs_sim_report_save (path, contents, &error))
         {
-          g_printerr ("naccs-sim suite: %s\n", error->message);
+          /* The message of g_file_set_contents() names its temporary
+           * file, so the path given to --report is named instead. */
+          g_printerr ("naccs-sim suite: ");
+          g_printerr (_("failed to write the %s report to %s (--report "
+                        "\"%s\"): %s; check the disk and the directory"),
+                      format, path, values[i], save_reason (error));
+          g_printerr ("\n");
           ok = FALSE;
         }
     }

@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include <locale.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <glib/gstdio.h>
@@ -306,6 +307,39 @@ test_text_report (void)
   fixture_clear (&f);
 }
 
+/* Proves each line of a multi-line reply gets its own evidence line, with
+ * no U+FFFD where the lines were joined and no CR left over. */
+static void
+test_text_multi_line_reply (void)
+{
+  Fixture f;
+  const NaccsSimReportScenario *list[1] = { &f.scenario };
+  g_autofree char *text = NULL;
+  NaccsSimEvidence *reply = g_new0 (NaccsSimEvidence, 1);
+
+  fixture_init (&f, NULL);
+  reply->connection = 1;
+  reply->direction = NACCS_SIM_EVIDENCE_OUT;
+  reply->text = g_strdup ("451-4.3.0 message not stored\r\n"
+                          "451 try again later\r\n");
+  for (guint i = 0; i < f.verdicts->len; i++)
+    {
+      NaccsSimVerdict *verdict = g_ptr_array_index (f.verdicts, i);
+
+      if (verdict->status == NACCS_SIM_CHECK_FAIL)
+        {
+          g_ptr_array_add (verdict->evidence, reply);
+          break;
+        }
+    }
+  text = naccs_sim_report_text (list, 1, FALSE);
+  CU_ASSERT_PTR_NOT_NULL (strstr (text, "S: 451-4.3.0 message not stored\n"));
+  CU_ASSERT_PTR_NOT_NULL (strstr (text, "S: 451 try again later\n"));
+  CU_ASSERT_PTR_NULL (strstr (text, "stored\xef\xbf\xbd"));
+  CU_ASSERT_PTR_NULL (strchr (text, '\r'));
+  fixture_clear (&f);
+}
+
 static void
 test_colour_decision (void)
 {
@@ -351,6 +385,7 @@ main (void)
     { "junit well-formed with counts", test_junit_well_formed },
     { "expected failure is met", test_expected_failure_is_met },
     { "text lists ids and statuses", test_text_report },
+    { "text splits multi-line replies", test_text_multi_line_reply },
     { "colour only on terminal", test_colour_decision },
     { "save writes file", test_save_report },
   };

@@ -66,9 +66,10 @@ test_expand_placeholders (void)
       "client|smtp://127.0.0.1:40123/SYNTH.EXAMPLE.INVALID" },
     { "client '{host} {port}'", "client|127.0.0.1 40123" },
     { "client {{host}", "client|{host}" },
-    { "sh -c 'exec client ${NACCS_PORT} {}'",
+    /* A literal "{" must be written "{{", even in a shell's ${NAME}. */
+    { "sh -c 'exec client ${{NACCS_PORT} {{}'",
       "sh|-c|exec client ${NACCS_PORT} {}" },
-    { "client {Host} '{a b}'", "client|{Host}|{a b}" },
+    { "client {{Host} '{{a b}' a}b", "client|{Host}|{a b}|a}b" },
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -101,6 +102,15 @@ test_parse_refusals (void)
     { "awk '{print}'", "unknown placeholder \"{print}\"" },
     { "client '{messages}{messages}'", "holds {messages} more than once" },
     { "client 'unterminated", "invalid --client" },
+    { "client {HOST}", "unknown placeholder \"{HOST}\" in argument "
+                       "\"{HOST}\"" },
+    { "client --at={ho-st}", "unknown placeholder \"{ho-st}\" in argument "
+                             "\"--at={ho-st}\"" },
+    { "client {}", "unknown placeholder \"{}\"" },
+    { "client {host", "unclosed \"{\" in argument \"{host\"" },
+    { "client {{{host", "unclosed \"{\" in argument \"{{{host\"" },
+    { "client {HOST}", "{host}, {port}, {helo}, {from}, {to}, {messages}, "
+                       "{scenario}" },
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)

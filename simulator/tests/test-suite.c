@@ -107,7 +107,8 @@ reference_client (void)
 
 /* ---- /suite/cli ---- */
 
-/* Proves bad input stops the suite with status 2 before any run. */
+/* Proves bad input, a misspelt placeholder or a report path that cannot
+ * be written included, stops the suite with status 2 before any run. */
 static void
 test_usage_errors (void)
 {
@@ -120,6 +121,13 @@ test_usage_errors (void)
     { { "--client", "sh", "--timeout", "-1" }, "invalid --timeout -1" },
     { { "--client", "sh", "--report", "xml:out" }, "invalid --report" },
     { { "--client", "sh {hots}" }, "unknown placeholder \"{hots}\"" },
+    { { "--client", "sh {HOST}" }, "unknown placeholder \"{HOST}\"" },
+    { { "--client", "sh {host" }, "unclosed \"{\" in argument \"{host\"" },
+    { { "--client", "sh", "--report", "cert:/no/such/dir/cert.json" },
+      "invalid --report \"cert:/no/such/dir/cert.json\": directory "
+      "/no/such/dir does not exist" },
+    { { "--client", "sh", "--report", "text:/" },
+      "invalid --report \"text:/\": / is a directory" },
     { { "--client", "no-such-client-xyz" }, "not found in PATH" },
     { { "--id", "f10-one-message" }, "missing --client" },
     { { "--client", "sh", "--id", "no-such-id" }, "no scenario has id" },
@@ -537,10 +545,85 @@ test_reports_validate (void)
   e2e_remove_tree (dir);
 }
 
+/* Returns the terminal columns of the first @n_bytes of @text; East Asian
+ * wide characters take two. */
+static guint
+columns_of_prefix (const char *text, gsize n_bytes)
+{
+  guint columns = 0;
+
+  for (const char *p = text; p < text + n_bytes; p = g_utf8_next_char (p))
+    columns += g_unichar_iswide (g_utf8_get_char (p)) ? 2 : 1;
+  return columns;
+}
+
+/* Proves the Japanese headings of the summary table line up with its rows
+ * on a terminal: the "met" heading ends in the column its numbers end. */
+static void
+test_japanese_table_aligned (void)
+{
+  g_autofree char *sim_dir = g_path_get_dirname (e2e_env ("NACCS_SIM"));
+  g_autofree char *localedir = g_build_filename (sim_dir, "..", "po", NULL);
+  g_autofree char *localedir_var = g_strconcat ("NACCS_LOCALEDIR=",
+                                                localedir, NULL);
+  g_auto (GStrv) lines = NULL;
+  const char *heading, *row, *met;
+  gsize row_end;
+  E2eRun run;
+  /* e2e_run() sets LC_ALL=C; env(1) sets the Japanese locale after it. */
+  const char *argv[] = {
+    "/usr/bin/env", "LC_ALL=ja_JP.UTF-8", "LANGUAGE=ja", localedir_var,
+    e2e_env ("NACCS_SIM"), "suite", "--client", "true", "--id",
+    "f10-one-message", NULL,
+  };
+
+  CU_ASSERT_TRUE_FATAL (e2e_run (argv, SUITE_RUN_TIMEOUT_MS, &run));
+  lines = g_strsplit (run.out, "\n", 3);
+  heading = lines[0];
+  row = lines[0] != NULL ? lines[1] : NULL;
+  met = heading != NULL ? strstr (heading, "合致") : NULL;
+  if (row == NULL || met == NULL)
+    {
+      g_printerr ("\nno Japanese catalogue or locale: skipped\n");
+      e2e_run_clear (&run);
+      return;
+    }
+  /* The row: the id, spaces, then the count of checks met. */
+  row_end = strcspn (row, " ");
+  row_end += strspn (row + row_end, " ");
+  row_end += strspn (row + row_end, "0123456789");
+  print_run_if (columns_of_prefix (heading, met + strlen ("合致") - heading)
+                != row_end, &run);
+  CU_ASSERT_EQUAL (columns_of_prefix (heading,
+                                      met + strlen ("合致") - heading),
+                   row_end);
+  e2e_run_clear (&run);
+}
+
+/* Proves a report that cannot be written is named by the path given to
+ * --report, never by the temporary file it would have been renamed from. */
+static void
+test_report_write_names_path (void)
+{
+  E2eRun run;
+
+  /* /proc takes no new files: a user is stopped before the run, root
+   * (whom access() lets through) at the end of it. */
+  run_suite (&run, "--client", "true", "--id", "f10-one-message",
+             "--report", "text:/proc/naccs-report.txt", NULL);
+  print_run_if (run.exit_status != 2, &run);
+  CU_ASSERT_EQUAL (run.exit_status, 2);
+  CU_ASSERT_PTR_NOT_NULL (strstr (run.err, "text:/proc/naccs-report.txt"));
+  CU_ASSERT_PTR_NULL (strstr (run.err, "naccs-report.txt."));
+  e2e_run_clear (&run);
+}
+
 static const E2eTest cli_tests[] = {
   { "usage errors exit 2", test_usage_errors },
   { "invalid scenario runs nothing", test_invalid_scenario_runs_nothing },
   { "list and filters", test_list_and_filters },
+  { "japanese table aligned", test_japanese_table_aligned },
+  { "report write names path", test_report_write_names_path },
   { NULL, NULL },
 };
 
