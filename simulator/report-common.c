@@ -111,7 +111,11 @@ report_next_char (const char **cursor, const char *end)
 gboolean
 report_is_control (gunichar c)
 {
-  return c < 0x20 || (c >= 0x7f && c <= 0x9f);
+  /* The bidirectional formatting characters would let a client reorder
+   * the text a terminal shows around them. */
+  return c < 0x20 || (c >= 0x7f && c <= 0x9f)
+         || c == 0x200e || c == 0x200f || (c >= 0x202a && c <= 0x202e)
+         || (c >= 0x2066 && c <= 0x2069);
 }
 
 void

@@ -13,7 +13,8 @@ G_BEGIN_DECLS
  * invalid byte decodes as U+FFFD and advances by one. */
 gunichar report_next_char (const char **cursor, const char *end);
 
-/* C0 and C1 control characters, DEL included. */
+/* C0 and C1 control characters, DEL included, and the Unicode
+ * bidirectional formatting characters. */
 gboolean report_is_control (gunichar c);
 
 /* Appends microseconds as seconds with "." and three decimals. */

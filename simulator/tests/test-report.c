@@ -17,6 +17,7 @@
 #include <CUnit/Basic.h>
 
 #include "report.h"
+#include "report-private.h"
 #include "test-checks-util.h"
 
 #define HOSTILE "q\"uote\\ <tag> & ]]> \x01\x1b[31m bad\xff\xfe utf8 \xe2\x80\xa8 \xe6\x97\xa5\xe6\x9c\xac"
@@ -307,6 +308,30 @@ test_text_report (void)
   fixture_clear (&f);
 }
 
+/* Proves that control and bidirectional formatting characters from a
+ * client are replaced, while ordinary text, Japanese included, is kept. */
+static void
+test_controls_replaced (void)
+{
+  static const struct {
+    gunichar c;
+    gboolean control;
+  } cases[] = {
+    { 0x1b, TRUE }, { 0x7f, TRUE }, { 0x85, TRUE }, { 0x200e, TRUE },
+    { 0x202e, TRUE }, { 0x2066, TRUE }, { 0x2069, TRUE },
+    { 'A', FALSE }, { 0x3042, FALSE }, { 0x2010, FALSE }, { 0x2070, FALSE },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      if (report_is_control (cases[i].c) != cases[i].control)
+        g_printerr ("U+%04X: got control=%d, want %d\n",
+                    (guint) cases[i].c, !cases[i].control,
+                    cases[i].control);
+      CU_ASSERT_EQUAL (report_is_control (cases[i].c), cases[i].control);
+    }
+}
+
 /* Proves each line of a multi-line reply gets its own evidence line, with
  * no U+FFFD where the lines were joined and no CR left over. */
 static void
@@ -386,6 +411,7 @@ main (void)
     { "expected failure is met", test_expected_failure_is_met },
     { "text lists ids and statuses", test_text_report },
     { "text splits multi-line replies", test_text_multi_line_reply },
+    { "controls replaced", test_controls_replaced },
     { "colour only on terminal", test_colour_decision },
     { "save writes file", test_save_report },
   };
