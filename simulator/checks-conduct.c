@@ -139,9 +139,10 @@ typedef struct {
   GPtrArray *rejected;  /* GBytes* of bodies that got 5xx */
 } ConductWalk;
 
-/* Whether the client still has messages to send; both answers are
- * allowed when the number is unknown or after a 4xx, because then the
- * client may stop now and retry on a later connection. */
+/* Returns what the client may do next, given whether it still has
+ * messages to send.  Both cases are allowed when the number is unknown or
+ * after a 4xx, because then the client may stop now and retry on a later
+ * connection. */
 static guint
 allowed_for (const ConductWalk *walk,
              NaccsSimStep step,
@@ -332,8 +333,8 @@ walk_connection (ChecksJudge *judge,
         check_resent_rejected (judge, walk, connection, events, i);
       if (event->kind == NACCS_SIM_EVENT_REPLY)
         {
-          /* A reply the client answered only together with this one (it
-           * pipelined) still settles its message. */
+          /* A reply the client reacted to only together with this one,
+           * because it pipelined, still settles its message. */
           if (last_reply >= 0)
             account_reply (walk, events, pairs, (guint) last_reply,
                            &postponed);

@@ -3,8 +3,8 @@
  *
  * The note to table 4-3-13 of the NACCS mail-method specification requires
  * the user system to send QUIT as soon as all messages have been sent, since
- * otherwise the center holds the connection until its idle timeout (one
- * hour).  RFC 5321 section 4.1.1.10 ends the session at 221, and section
+ * otherwise the center keeps the connection open until its idle timeout
+ * (one hour).  RFC 5321 section 4.1.1.10 ends the session at 221, and section
  * 3.8 makes 421 a closing reply after which the client closes, with an
  * optional QUIT.  A connection the center dropped, or one the client left
  * while a reply was still outstanding (a stalled center, judged by
@@ -73,8 +73,8 @@ is_idle_timeout_reply (GPtrArray *events, guint reply)
 
 /* ---- SES-QUIT ---- */
 
-/* Time the last message was answered before `before`, or failing that the
- * last reply before it; -1 if there was no reply. */
+/* Returns the time of the last reply to a message before `before`, or else
+ * of the last reply before it, or -1 when there was no reply. */
 static gint
 last_answer (GPtrArray *events, GArray *pairs, guint before)
 {
