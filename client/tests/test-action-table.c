@@ -17,6 +17,7 @@
 #include <glib/gstdio.h>
 
 #include "client-private.h"
+#include "test-registry.h"
 
 #define CONTINUE NACCS_CLIENT_ACTION_CONTINUE
 #define RETRY NACCS_CLIENT_ACTION_RETRY_LATER
@@ -499,24 +500,6 @@ test_stable_keys (void)
     CU_ASSERT_STRING_EQUAL (naccs_client_step_to_string (i), steps[i]);
   for (guint i = 0; i < G_N_ELEMENTS (actions); i++)
     CU_ASSERT_STRING_EQUAL (naccs_client_action_to_string (i), actions[i]);
-}
-
-typedef struct {
-  const char *name;
-  void (*func) (void);
-} TestEntry;
-
-static gboolean
-add_suite (const char *suite_name, const TestEntry *tests, gsize count)
-{
-  CU_pSuite suite = CU_add_suite (suite_name, NULL, NULL);
-
-  if (suite == NULL)
-    return FALSE;
-  for (gsize i = 0; i < count; i++)
-    if (CU_add_test (suite, tests[i].name, tests[i].func) == NULL)
-      return FALSE;
-  return TRUE;
 }
 
 int

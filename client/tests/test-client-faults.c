@@ -18,6 +18,7 @@
 
 #include "naccs-client.h"
 #include "script-server.h"
+#include "test-registry.h"
 
 #define HELO_DOMAIN "user.example.invalid"
 #define FROM_ADDRESS "user@user.example.invalid"
@@ -710,24 +711,6 @@ test_quit_after_cancel_bounded (void)
   CU_ASSERT_STRING_EQUAL (script_server_commands (server, 1),
                           HELO_LINE "QUIT\n");
   script_server_free (server);
-}
-
-typedef struct {
-  const char *name;
-  void (*func) (void);
-} TestEntry;
-
-static gboolean
-add_suite (const char *suite_name, const TestEntry *tests, gsize count)
-{
-  CU_pSuite suite = CU_add_suite (suite_name, NULL, NULL);
-
-  if (suite == NULL)
-    return FALSE;
-  for (gsize i = 0; i < count; i++)
-    if (CU_add_test (suite, tests[i].name, tests[i].func) == NULL)
-      return FALSE;
-  return TRUE;
 }
 
 int

@@ -19,6 +19,7 @@
 #include <glib/gstdio.h>
 
 #include "naccs-client.h"
+#include "test-registry.h"
 
 #define HELO_DOMAIN "user.example.invalid"
 #define FROM_ADDRESS "user@user.example.invalid"
@@ -1207,24 +1208,6 @@ test_smtp_sink_session (void)
 }
 
 /* ---- registration --------------------------------------------------------- */
-
-typedef struct {
-  const char *name;
-  void (*func) (void);
-} TestEntry;
-
-static gboolean
-add_suite (const char *suite_name, const TestEntry *tests, gsize count)
-{
-  CU_pSuite suite = CU_add_suite (suite_name, NULL, NULL);
-
-  if (suite == NULL)
-    return FALSE;
-  for (gsize i = 0; i < count; i++)
-    if (CU_add_test (suite, tests[i].name, tests[i].func) == NULL)
-      return FALSE;
-  return TRUE;
-}
 
 int
 main (void)

@@ -14,6 +14,7 @@
 #include <CUnit/Basic.h>
 
 #include "naccs-client.h"
+#include "test-registry.h"
 
 static const gsize chunk_sizes[] = { 1, 2, 3, 7, 4096 };
 
@@ -373,24 +374,6 @@ test_fixture_messages (void)
 
   for (guint i = 0; i < paths->len; i++)
     check_fixture (g_ptr_array_index (paths, i));
-}
-
-typedef struct {
-  const char *name;
-  void (*func) (void);
-} TestEntry;
-
-static gboolean
-add_suite (const char *suite_name, const TestEntry *tests, gsize count)
-{
-  CU_pSuite suite = CU_add_suite (suite_name, NULL, NULL);
-
-  if (suite == NULL)
-    return FALSE;
-  for (gsize i = 0; i < count; i++)
-    if (CU_add_test (suite, tests[i].name, tests[i].func) == NULL)
-      return FALSE;
-  return TRUE;
 }
 
 int

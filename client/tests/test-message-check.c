@@ -13,6 +13,7 @@
 #include <glib/gstdio.h>
 
 #include "client-private.h"
+#include "test-registry.h"
 
 typedef struct {
   const char *name;
@@ -278,24 +279,6 @@ test_large_file_streams (void)
                                 : NULL);
   g_unlink (path);
   g_rmdir (dir);
-}
-
-typedef struct {
-  const char *name;
-  void (*func) (void);
-} TestEntry;
-
-static gboolean
-add_suite (const char *suite_name, const TestEntry *tests, gsize count)
-{
-  CU_pSuite suite = CU_add_suite (suite_name, NULL, NULL);
-
-  if (suite == NULL)
-    return FALSE;
-  for (gsize i = 0; i < count; i++)
-    if (CU_add_test (suite, tests[i].name, tests[i].func) == NULL)
-      return FALSE;
-  return TRUE;
 }
 
 int

@@ -13,6 +13,7 @@
 #include <gio/gio.h>
 
 #include "reply-parser.h"
+#include "test-registry.h"
 
 typedef struct {
   const char *name;
@@ -284,24 +285,6 @@ test_reset_drops_partial (void)
                    NACCS_REPLY_COMPLETE);
   CU_ASSERT_EQUAL (naccs_reply_parser_get_code (parser), 220);
   CU_ASSERT_EQUAL (naccs_reply_parser_get_line_count (parser), 1);
-}
-
-typedef struct {
-  const char *name;
-  void (*func) (void);
-} TestEntry;
-
-static gboolean
-add_suite (const char *suite_name, const TestEntry *tests, gsize count)
-{
-  CU_pSuite suite = CU_add_suite (suite_name, NULL, NULL);
-
-  if (suite == NULL)
-    return FALSE;
-  for (gsize i = 0; i < count; i++)
-    if (CU_add_test (suite, tests[i].name, tests[i].func) == NULL)
-      return FALSE;
-  return TRUE;
 }
 
 int

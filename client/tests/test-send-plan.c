@@ -21,6 +21,7 @@
 #include "message-file.h"
 #include "script-server.h"
 #include "send-plan.h"
+#include "test-registry.h"
 
 #define HELO_DOMAIN "user.example.invalid"
 #define FROM_ADDRESS "user@user.example.invalid"
@@ -1001,24 +1002,6 @@ test_tool_report_and_status (void)
   /* The plan itself did not run here; give the cleanup an empty run. */
   send_run_init (&c.run, c.paths);
   plan_case_clear (&c);
-}
-
-typedef struct {
-  const char *name;
-  void (*func) (void);
-} TestEntry;
-
-static gboolean
-add_suite (const char *suite_name, const TestEntry *tests, gsize count)
-{
-  CU_pSuite suite = CU_add_suite (suite_name, NULL, NULL);
-
-  if (suite == NULL)
-    return FALSE;
-  for (gsize i = 0; i < count; i++)
-    if (CU_add_test (suite, tests[i].name, tests[i].func) == NULL)
-      return FALSE;
-  return TRUE;
 }
 
 int
