@@ -85,7 +85,7 @@ NaccsClientActionTable *naccs_action_table_load_data (const char *name,
 /* What a connection operation ended with. */
 typedef enum {
   NACCS_IO_OK,
-  NACCS_IO_TIMED_OUT, /* the deadline passed; waited_ms says how long */
+  NACCS_IO_TIMED_OUT, /* the deadline passed; waited_ms is the time waited */
   NACCS_IO_CLOSED,    /* the peer closed or reset the connection */
   NACCS_IO_CANCELLED, /* the GCancellable was cancelled */
   NACCS_IO_INVALID,   /* the peer sent something that is not a reply */

@@ -135,7 +135,7 @@ NaccsSimVerdict *naccs_sim_check_run_one (const NaccsSimCheckContext *context,
 
 /* ---- conduct model ---- */
 
-/* The request a reply answers. */
+/* The step of the sequence that a reply responds to. */
 typedef enum {
   NACCS_SIM_STEP_GREETING,  /* the connection itself */
   NACCS_SIM_STEP_HELO,

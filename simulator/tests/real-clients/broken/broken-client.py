@@ -241,8 +241,8 @@ class Client:
         return self.is_ok(reply, want_class)
 
     def read_reply(self, timeout):
-        """Read a reply; the after-close fault answers 221 and 421 with
-        NOOP."""
+        """Read a reply. With the after-close fault, send NOOP after a 221
+        or 421."""
         reply = self.session.read_reply(timeout)
         if self.fault == "after-close" and reply.code in (221, 421):
             try:
